@@ -1,8 +1,8 @@
 """The monitoring contract as its comments state it: a stored report is read by name and a report
 is computed by another method; an alert names its report; WatchAlerts resumes after a reconnect
-from the last sequence it delivered; every field says how a client uses it (AIP-203), every
-resource is annotated (AIP-123), every timestamp is a `*_time` (AIP-142) and every enum that
-will grow says so.
+from the last sequence it delivered; the three resources are annotated (AIP-123; that every field
+states its behaviour is test_field_behavior.py's), every timestamp is a `*_time` (AIP-142) and
+every enum that will grow says so.
 
 Alert changes are made through the domain on the service's database, as another monitoring
 process would make them: the servicer finds them by polling the event log, as it finds any other
@@ -47,12 +47,6 @@ FILES = (
     prediction_record_pb2,
     pb,
 )
-MAIN_BEHAVIOURS = {
-    field_behavior_pb2.REQUIRED,
-    field_behavior_pb2.OPTIONAL,
-    field_behavior_pb2.OUTPUT_ONLY,
-    field_behavior_pb2.IDENTIFIER,
-}
 
 
 def _messages() -> list[Descriptor]:
@@ -143,15 +137,6 @@ def test_an_alert_names_its_report_and_embeds_nothing_large() -> None:
     assert _reference(report) == "monitoring.slipway.dev/MonitoringReport"
     embedded = [f.name for f in alert.fields if f.type == FieldDescriptor.TYPE_MESSAGE]
     assert embedded == ["fire_time", "resolve_time", "update_time"]
-
-
-@pytest.mark.parametrize("message", _messages(), ids=lambda m: m.full_name)
-def test_every_field_states_its_behaviour(message: Descriptor) -> None:
-    """Responses carry what the server returns; every other field says what a client does."""
-    if message.name.endswith("Response"):
-        return
-    missing = [f.name for f in message.fields if not _behaviours(f) & MAIN_BEHAVIOURS]
-    assert not missing, f"{message.full_name}: no field_behavior on {missing}"
 
 
 def test_resources_are_annotated_named_by_identifiers_and_etags_are_sent_back() -> None:

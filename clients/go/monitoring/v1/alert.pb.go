@@ -7,6 +7,7 @@
 package monitoringv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -473,26 +474,32 @@ var File_slipway_monitoring_v1_alert_proto protoreflect.FileDescriptor
 
 const file_slipway_monitoring_v1_alert_proto_rawDesc = "" +
 	"\n" +
-	"!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x05\n" +
-	"\x05Alert\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05model\x18\x02 \x01(\tR\x05model\x12#\n" +
-	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x12\x16\n" +
-	"\x06policy\x18\x04 \x01(\tR\x06policy\x124\n" +
-	"\x04kind\x18\x05 \x01(\x0e2 .slipway.monitoring.v1.AlertKindR\x04kind\x12@\n" +
-	"\bseverity\x18\x06 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityR\bseverity\x127\n" +
-	"\x05state\x18\a \x01(\x0e2!.slipway.monitoring.v1.AlertStateR\x05state\x12\x18\n" +
-	"\asummary\x18\b \x01(\tR\asummary\x12\x1a\n" +
-	"\bsubjects\x18\t \x03(\tR\bsubjects\x127\n" +
-	"\tfire_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\bfireTime\x12=\n" +
-	"\fresolve_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12;\n" +
-	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12Z\n" +
-	"\x13retraining_decision\x18\x0e \x01(\x0e2).slipway.monitoring.v1.RetrainingDecisionR\x12retrainingDecision\x12!\n" +
-	"\ftraining_job\x18\x0f \x01(\tR\vtrainingJob\x12+\n" +
-	"\x11retraining_detail\x18\x10 \x01(\tR\x10retrainingDetail\x12%\n" +
-	"\x0eresolve_reason\x18\x11 \x01(\tR\rresolveReason\x12\x16\n" +
-	"\x06report\x18\x12 \x01(\tR\x06reportJ\x04\b\n" +
+	"!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\b\n" +
+	"\x05Alert\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x129\n" +
+	"\x05model\x18\x02 \x01(\tB#\xe2A\x01\x03\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12O\n" +
+	"\rmodel_version\x18\x03 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12H\n" +
+	"\x06policy\x18\x04 \x01(\tB0\xe2A\x01\x03\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringPolicyR\x06policy\x12:\n" +
+	"\x04kind\x18\x05 \x01(\x0e2 .slipway.monitoring.v1.AlertKindB\x04\xe2A\x01\x03R\x04kind\x12F\n" +
+	"\bseverity\x18\x06 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityB\x04\xe2A\x01\x03R\bseverity\x12=\n" +
+	"\x05state\x18\a \x01(\x0e2!.slipway.monitoring.v1.AlertStateB\x04\xe2A\x01\x03R\x05state\x12\x1e\n" +
+	"\asummary\x18\b \x01(\tB\x04\xe2A\x01\x03R\asummary\x12 \n" +
+	"\bsubjects\x18\t \x03(\tB\x04\xe2A\x01\x03R\bsubjects\x12=\n" +
+	"\tfire_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\bfireTime\x12C\n" +
+	"\fresolve_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\vresolveTime\x12A\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12`\n" +
+	"\x13retraining_decision\x18\x0e \x01(\x0e2).slipway.monitoring.v1.RetrainingDecisionB\x04\xe2A\x01\x03R\x12retrainingDecision\x12L\n" +
+	"\ftraining_job\x18\x0f \x01(\tB)\xe2A\x01\x03\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\vtrainingJob\x121\n" +
+	"\x11retraining_detail\x18\x10 \x01(\tB\x04\xe2A\x01\x03R\x10retrainingDetail\x12+\n" +
+	"\x0eresolve_reason\x18\x11 \x01(\tB\x04\xe2A\x01\x03R\rresolveReason\x12H\n" +
+	"\x06report\x18\x12 \x01(\tB0\xe2A\x01\x03\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringReportR\x06report:@\xeaA=\n" +
+	"\x1cmonitoring.slipway.dev/Alert\x12\x0ealerts/{alert}*\x06alerts2\x05alertJ\x04\b\n" +
 	"\x10\v*\xa0\x02\n" +
 	"\tAlertKind\x12\x1a\n" +
 	"\x16ALERT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +

@@ -7,6 +7,7 @@
 package monitoringv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -819,82 +820,85 @@ var File_slipway_monitoring_v1_monitoring_policy_proto protoreflect.FileDescript
 
 const file_slipway_monitoring_v1_monitoring_policy_proto_rawDesc = "" +
 	"\n" +
-	"-slipway/monitoring/v1/monitoring_policy.proto\x12\x15slipway.monitoring.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a!slipway/monitoring/v1/drift.proto\"\xdc\x05\n" +
-	"\x10MonitoringPolicy\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05model\x18\x02 \x01(\tR\x05model\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
-	"\bdisabled\x18\x04 \x01(\bR\bdisabled\x129\n" +
-	"\x06window\x18\x05 \x01(\v2!.slipway.monitoring.v1.WindowSpecR\x06window\x12\x1f\n" +
-	"\vmin_samples\x18\x06 \x01(\x03R\n" +
-	"minSamples\x128\n" +
-	"\x05drift\x18\a \x01(\v2\".slipway.monitoring.v1.DriftConfigR\x05drift\x12J\n" +
-	"\vperformance\x18\b \x01(\v2(.slipway.monitoring.v1.PerformanceConfigR\vperformance\x12K\n" +
-	"\fdata_quality\x18\t \x01(\v2(.slipway.monitoring.v1.DataQualityConfigR\vdataQuality\x12;\n" +
+	"-slipway/monitoring/v1/monitoring_policy.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a!slipway/monitoring/v1/drift.proto\"\xd2\a\n" +
+	"\x10MonitoringPolicy\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12:\n" +
+	"\x05model\x18\x02 \x01(\tB$\xe2A\x02\x02\x05\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12&\n" +
+	"\vdescription\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\vdescription\x12 \n" +
+	"\bdisabled\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\bdisabled\x12?\n" +
+	"\x06window\x18\x05 \x01(\v2!.slipway.monitoring.v1.WindowSpecB\x04\xe2A\x01\x01R\x06window\x12%\n" +
+	"\vmin_samples\x18\x06 \x01(\x03B\x04\xe2A\x01\x01R\n" +
+	"minSamples\x12>\n" +
+	"\x05drift\x18\a \x01(\v2\".slipway.monitoring.v1.DriftConfigB\x04\xe2A\x01\x01R\x05drift\x12P\n" +
+	"\vperformance\x18\b \x01(\v2(.slipway.monitoring.v1.PerformanceConfigB\x04\xe2A\x01\x01R\vperformance\x12Q\n" +
+	"\fdata_quality\x18\t \x01(\v2(.slipway.monitoring.v1.DataQualityConfigB\x04\xe2A\x01\x01R\vdataQuality\x12A\n" +
 	"\x06action\x18\n" +
-	" \x01(\x0e2#.slipway.monitoring.v1.PolicyActionR\x06action\x12G\n" +
+	" \x01(\x0e2#.slipway.monitoring.v1.PolicyActionB\x04\xe2A\x01\x01R\x06action\x12M\n" +
 	"\n" +
-	"retraining\x18\v \x01(\v2'.slipway.monitoring.v1.RetrainingConfigR\n" +
-	"retraining\x12\x1d\n" +
+	"retraining\x18\v \x01(\v2'.slipway.monitoring.v1.RetrainingConfigB\x04\xe2A\x01\x01R\n" +
+	"retraining\x12#\n" +
 	"\n" +
-	"created_by\x18\f \x01(\tR\tcreatedBy\x12;\n" +
-	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\"l\n" +
+	"created_by\x18\f \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12A\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12\x18\n" +
+	"\x04etag\x18\x0f \x01(\tB\x04\xe2A\x01\x01R\x04etag:z\xeaAw\n" +
+	"'monitoring.slipway.dev/MonitoringPolicy\x12&monitoringPolicies/{monitoring_policy}*\x12monitoringPolicies2\x10monitoringPolicy\"x\n" +
 	"\n" +
-	"WindowSpec\x12\x1d\n" +
-	"\trow_count\x18\x01 \x01(\x03H\x00R\browCount\x127\n" +
-	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationH\x00R\bdurationB\x06\n" +
-	"\x04size\"x\n" +
-	"\tDriftTest\x12:\n" +
-	"\x06method\x18\x01 \x01(\x0e2\".slipway.monitoring.v1.DriftMethodR\x06method\x12!\n" +
-	"\tthreshold\x18\x02 \x01(\x01H\x00R\tthreshold\x88\x01\x01B\f\n" +
+	"WindowSpec\x12#\n" +
+	"\trow_count\x18\x01 \x01(\x03B\x04\xe2A\x01\x01H\x00R\browCount\x12=\n" +
+	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01H\x00R\bdurationB\x06\n" +
+	"\x04size\"\x84\x01\n" +
+	"\tDriftTest\x12@\n" +
+	"\x06method\x18\x01 \x01(\x0e2\".slipway.monitoring.v1.DriftMethodB\x04\xe2A\x01\x01R\x06method\x12'\n" +
+	"\tthreshold\x18\x02 \x01(\x01B\x04\xe2A\x01\x01H\x00R\tthreshold\x88\x01\x01B\f\n" +
 	"\n" +
-	"_threshold\"\xfe\x04\n" +
-	"\vDriftConfig\x12:\n" +
-	"\anumeric\x18\x01 \x01(\v2 .slipway.monitoring.v1.DriftTestR\anumeric\x12B\n" +
-	"\vcategorical\x18\x02 \x01(\v2 .slipway.monitoring.v1.DriftTestR\vcategorical\x128\n" +
-	"\x06binary\x18\x03 \x01(\v2 .slipway.monitoring.v1.DriftTestR\x06binary\x12e\n" +
-	"\x11feature_overrides\x18\x04 \x03(\v28.slipway.monitoring.v1.DriftConfig.FeatureOverridesEntryR\x10featureOverrides\x123\n" +
-	"\x13dataset_drift_share\x18\x05 \x01(\x01H\x00R\x11datasetDriftShare\x88\x01\x01\x12\x19\n" +
-	"\bpsi_bins\x18\x06 \x01(\x05R\apsiBins\x12@\n" +
-	"\bseverity\x18\a \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityR\bseverity\x12=\n" +
-	"\x1balert_on_multivariate_drift\x18\b \x01(\bR\x18alertOnMultivariateDrift\x1ae\n" +
+	"_threshold\"\xae\x05\n" +
+	"\vDriftConfig\x12@\n" +
+	"\anumeric\x18\x01 \x01(\v2 .slipway.monitoring.v1.DriftTestB\x04\xe2A\x01\x01R\anumeric\x12H\n" +
+	"\vcategorical\x18\x02 \x01(\v2 .slipway.monitoring.v1.DriftTestB\x04\xe2A\x01\x01R\vcategorical\x12>\n" +
+	"\x06binary\x18\x03 \x01(\v2 .slipway.monitoring.v1.DriftTestB\x04\xe2A\x01\x01R\x06binary\x12k\n" +
+	"\x11feature_overrides\x18\x04 \x03(\v28.slipway.monitoring.v1.DriftConfig.FeatureOverridesEntryB\x04\xe2A\x01\x01R\x10featureOverrides\x129\n" +
+	"\x13dataset_drift_share\x18\x05 \x01(\x01B\x04\xe2A\x01\x01H\x00R\x11datasetDriftShare\x88\x01\x01\x12\x1f\n" +
+	"\bpsi_bins\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\apsiBins\x12F\n" +
+	"\bseverity\x18\a \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityB\x04\xe2A\x01\x01R\bseverity\x12C\n" +
+	"\x1balert_on_multivariate_drift\x18\b \x01(\bB\x04\xe2A\x01\x01R\x18alertOnMultivariateDrift\x1ae\n" +
 	"\x15FeatureOverridesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
 	"\x05value\x18\x02 \x01(\v2 .slipway.monitoring.v1.DriftTestR\x05value:\x028\x01B\x16\n" +
-	"\x14_dataset_drift_share\"\x90\x01\n" +
-	"\x0fMetricThreshold\x12\x16\n" +
-	"\x06metric\x18\x01 \x01(\tR\x06metric\x12,\n" +
-	"\x0fmax_degradation\x18\x02 \x01(\x01H\x00R\x0emaxDegradation\x88\x01\x01\x12\x19\n" +
-	"\x05bound\x18\x03 \x01(\x01H\x01R\x05bound\x88\x01\x01B\x12\n" +
+	"\x14_dataset_drift_share\"\xa2\x01\n" +
+	"\x0fMetricThreshold\x12\x1c\n" +
+	"\x06metric\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x06metric\x122\n" +
+	"\x0fmax_degradation\x18\x02 \x01(\x01B\x04\xe2A\x01\x01H\x00R\x0emaxDegradation\x88\x01\x01\x12\x1f\n" +
+	"\x05bound\x18\x03 \x01(\x01B\x04\xe2A\x01\x01H\x01R\x05bound\x88\x01\x01B\x12\n" +
 	"\x10_max_degradationB\b\n" +
-	"\x06_bound\"\x90\x04\n" +
-	"\x11PerformanceConfig\x12F\n" +
+	"\x06_bound\"\xaf\x04\n" +
+	"\x11PerformanceConfig\x12L\n" +
 	"\n" +
-	"thresholds\x18\x01 \x03(\v2&.slipway.monitoring.v1.MetricThresholdR\n" +
-	"thresholds\x12a\n" +
-	"\x16concept_drift_detector\x18\x02 \x01(\x0e2+.slipway.monitoring.v1.ConceptDriftDetectorR\x14conceptDriftDetector\x12~\n" +
-	"\x18concept_drift_parameters\x18\x03 \x03(\v2D.slipway.monitoring.v1.PerformanceConfig.ConceptDriftParametersEntryR\x16conceptDriftParameters\x12@\n" +
-	"\bseverity\x18\x04 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityR\bseverity\x12C\n" +
-	"\x1ealert_on_estimated_performance\x18\x05 \x01(\bR\x1balertOnEstimatedPerformance\x1aI\n" +
+	"thresholds\x18\x01 \x03(\v2&.slipway.monitoring.v1.MetricThresholdB\x04\xe2A\x01\x01R\n" +
+	"thresholds\x12g\n" +
+	"\x16concept_drift_detector\x18\x02 \x01(\x0e2+.slipway.monitoring.v1.ConceptDriftDetectorB\x04\xe2A\x01\x01R\x14conceptDriftDetector\x12\x84\x01\n" +
+	"\x18concept_drift_parameters\x18\x03 \x03(\v2D.slipway.monitoring.v1.PerformanceConfig.ConceptDriftParametersEntryB\x04\xe2A\x01\x01R\x16conceptDriftParameters\x12F\n" +
+	"\bseverity\x18\x04 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityB\x04\xe2A\x01\x01R\bseverity\x12I\n" +
+	"\x1ealert_on_estimated_performance\x18\x05 \x01(\bB\x04\xe2A\x01\x01R\x1balertOnEstimatedPerformance\x1aI\n" +
 	"\x1bConceptDriftParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xad\x02\n" +
-	"\x11DataQualityConfig\x12/\n" +
-	"\x11max_missing_share\x18\x01 \x01(\x01H\x00R\x0fmaxMissingShare\x88\x01\x01\x127\n" +
-	"\x16max_out_of_range_share\x18\x02 \x01(\x01H\x01R\x12maxOutOfRangeShare\x88\x01\x01\x12;\n" +
-	"\x1aalert_on_unseen_categories\x18\x03 \x01(\bR\x17alertOnUnseenCategories\x12@\n" +
-	"\bseverity\x18\x04 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityR\bseverityB\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xc5\x02\n" +
+	"\x11DataQualityConfig\x125\n" +
+	"\x11max_missing_share\x18\x01 \x01(\x01B\x04\xe2A\x01\x01H\x00R\x0fmaxMissingShare\x88\x01\x01\x12=\n" +
+	"\x16max_out_of_range_share\x18\x02 \x01(\x01B\x04\xe2A\x01\x01H\x01R\x12maxOutOfRangeShare\x88\x01\x01\x12A\n" +
+	"\x1aalert_on_unseen_categories\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\x17alertOnUnseenCategories\x12F\n" +
+	"\bseverity\x18\x04 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityB\x04\xe2A\x01\x01R\bseverityB\x14\n" +
 	"\x12_max_missing_shareB\x19\n" +
-	"\x17_max_out_of_range_share\"\xc6\x01\n" +
-	"\x10RetrainingConfig\x125\n" +
-	"\bcooldown\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\bcooldown\x12(\n" +
-	"\x10alias_on_success\x18\x02 \x01(\tR\x0ealiasOnSuccess\x12.\n" +
-	"\x13source_training_job\x18\x03 \x01(\tR\x11sourceTrainingJob\x12!\n" +
-	"\fdataset_path\x18\x04 \x01(\tR\vdatasetPath*a\n" +
+	"\x17_max_out_of_range_share\"\x83\x02\n" +
+	"\x10RetrainingConfig\x12;\n" +
+	"\bcooldown\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\bcooldown\x12.\n" +
+	"\x10alias_on_success\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x0ealiasOnSuccess\x12Y\n" +
+	"\x13source_training_job\x18\x03 \x01(\tB)\xe2A\x01\x01\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x11sourceTrainingJob\x12'\n" +
+	"\fdataset_path\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\vdatasetPath*a\n" +
 	"\fPolicyAction\x12\x1d\n" +
 	"\x19POLICY_ACTION_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13POLICY_ACTION_ALERT\x10\x01\x12\x19\n" +

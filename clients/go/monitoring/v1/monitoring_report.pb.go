@@ -8,6 +8,7 @@ package monitoringv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1684,147 +1685,152 @@ var File_slipway_monitoring_v1_monitoring_report_proto protoreflect.FileDescript
 
 const file_slipway_monitoring_v1_monitoring_report_proto_rawDesc = "" +
 	"\n" +
-	"-slipway/monitoring/v1/monitoring_report.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fslipway/common/v1/feature.proto\x1a!slipway/monitoring/v1/drift.proto\"\xb6\a\n" +
-	"\x10MonitoringReport\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05model\x18\x02 \x01(\tR\x05model\x12#\n" +
-	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x12\x16\n" +
-	"\x06policy\x18\x04 \x01(\tR\x06policy\x12;\n" +
-	"\x06window\x18\x05 \x01(\v2#.slipway.monitoring.v1.ReportWindowR\x06window\x12;\n" +
-	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12.\n" +
-	"\x13reference_row_count\x18\a \x01(\x03R\x11referenceRowCount\x12-\n" +
-	"\x12sufficient_samples\x18\b \x01(\bR\x11sufficientSamples\x12B\n" +
+	"-slipway/monitoring/v1/monitoring_report.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fslipway/common/v1/feature.proto\x1a!slipway/monitoring/v1/drift.proto\"\x81\n" +
 	"\n" +
-	"data_drift\x18\t \x01(\v2#.slipway.monitoring.v1.DatasetDriftR\tdataDrift\x12N\n" +
+	"\x10MonitoringReport\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x129\n" +
+	"\x05model\x18\x02 \x01(\tB#\xe2A\x01\x03\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12O\n" +
+	"\rmodel_version\x18\x03 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12H\n" +
+	"\x06policy\x18\x04 \x01(\tB0\xe2A\x01\x03\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringPolicyR\x06policy\x12A\n" +
+	"\x06window\x18\x05 \x01(\v2#.slipway.monitoring.v1.ReportWindowB\x04\xe2A\x01\x03R\x06window\x12A\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x124\n" +
+	"\x13reference_row_count\x18\a \x01(\x03B\x04\xe2A\x01\x03R\x11referenceRowCount\x123\n" +
+	"\x12sufficient_samples\x18\b \x01(\bB\x04\xe2A\x01\x03R\x11sufficientSamples\x12H\n" +
+	"\n" +
+	"data_drift\x18\t \x01(\v2#.slipway.monitoring.v1.DatasetDriftB\x04\xe2A\x01\x03R\tdataDrift\x12T\n" +
 	"\x10prediction_drift\x18\n" +
-	" \x01(\v2#.slipway.monitoring.v1.DatasetDriftR\x0fpredictionDrift\x12F\n" +
-	"\ftarget_drift\x18\v \x01(\v2#.slipway.monitoring.v1.FeatureDriftR\vtargetDrift\x12E\n" +
-	"\fdata_quality\x18\f \x01(\v2\".slipway.monitoring.v1.DataQualityR\vdataQuality\x12J\n" +
-	"\vperformance\x18\r \x01(\v2(.slipway.monitoring.v1.PerformanceReportR\vperformance\x12;\n" +
-	"\x1areference_sample_row_count\x18\x0e \x01(\x03R\x17referenceSampleRowCount\x12]\n" +
-	"\x14performance_estimate\x18\x0f \x01(\v2*.slipway.monitoring.v1.PerformanceEstimateR\x13performanceEstimate\x12W\n" +
-	"\x12multivariate_drift\x18\x10 \x01(\v2(.slipway.monitoring.v1.MultivariateDriftR\x11multivariateDrift\"\xc7\x01\n" +
-	"\fReportWindow\x129\n" +
+	" \x01(\v2#.slipway.monitoring.v1.DatasetDriftB\x04\xe2A\x01\x03R\x0fpredictionDrift\x12L\n" +
+	"\ftarget_drift\x18\v \x01(\v2#.slipway.monitoring.v1.FeatureDriftB\x04\xe2A\x01\x03R\vtargetDrift\x12K\n" +
+	"\fdata_quality\x18\f \x01(\v2\".slipway.monitoring.v1.DataQualityB\x04\xe2A\x01\x03R\vdataQuality\x12P\n" +
+	"\vperformance\x18\r \x01(\v2(.slipway.monitoring.v1.PerformanceReportB\x04\xe2A\x01\x03R\vperformance\x12A\n" +
+	"\x1areference_sample_row_count\x18\x0e \x01(\x03B\x04\xe2A\x01\x03R\x17referenceSampleRowCount\x12c\n" +
+	"\x14performance_estimate\x18\x0f \x01(\v2*.slipway.monitoring.v1.PerformanceEstimateB\x04\xe2A\x01\x03R\x13performanceEstimate\x12]\n" +
+	"\x12multivariate_drift\x18\x10 \x01(\v2(.slipway.monitoring.v1.MultivariateDriftB\x04\xe2A\x01\x03R\x11multivariateDrift:x\xeaAu\n" +
+	"'monitoring.slipway.dev/MonitoringReport\x12%monitoringReports/{monitoring_report}*\x11monitoringReports2\x10monitoringReport\"\xdf\x01\n" +
+	"\fReportWindow\x12?\n" +
 	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1b\n" +
-	"\trow_count\x18\x03 \x01(\x03R\browCount\x12(\n" +
-	"\x10sample_row_count\x18\x04 \x01(\x03R\x0esampleRowCount\"\xdc\x01\n" +
-	"\fDatasetDrift\x12?\n" +
-	"\bfeatures\x18\x01 \x03(\v2#.slipway.monitoring.v1.FeatureDriftR\bfeatures\x12#\n" +
-	"\rdrifted_count\x18\x02 \x01(\x05R\fdriftedCount\x12#\n" +
-	"\rdrifted_share\x18\x03 \x01(\x01R\fdriftedShare\x12'\n" +
-	"\x0fshare_threshold\x18\x04 \x01(\x01R\x0eshareThreshold\x12\x18\n" +
-	"\adrifted\x18\x05 \x01(\bR\adrifted\"\xc5\x04\n" +
-	"\fFeatureDrift\x12\x18\n" +
-	"\afeature\x18\x01 \x01(\tR\afeature\x122\n" +
-	"\x04kind\x18\x02 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindR\x04kind\x12:\n" +
-	"\x06method\x18\x03 \x01(\x0e2\".slipway.monitoring.v1.DriftMethodR\x06method\x12\x14\n" +
-	"\x05score\x18\x04 \x01(\x01R\x05score\x12\x1c\n" +
-	"\tstatistic\x18\x05 \x01(\x01R\tstatistic\x12\x1c\n" +
-	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12\x18\n" +
-	"\adrifted\x18\a \x01(\bR\adrifted\x122\n" +
-	"\x03psi\x18\b \x01(\v2 .slipway.monitoring.v1.PsiResultR\x03psi\x12B\n" +
-	"\treference\x18\t \x01(\v2$.slipway.common.v1.FeatureStatisticsR\treference\x12>\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tstartTime\x12;\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\aendTime\x12!\n" +
+	"\trow_count\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\browCount\x12.\n" +
+	"\x10sample_row_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\x0esampleRowCount\"\xfa\x01\n" +
+	"\fDatasetDrift\x12E\n" +
+	"\bfeatures\x18\x01 \x03(\v2#.slipway.monitoring.v1.FeatureDriftB\x04\xe2A\x01\x03R\bfeatures\x12)\n" +
+	"\rdrifted_count\x18\x02 \x01(\x05B\x04\xe2A\x01\x03R\fdriftedCount\x12)\n" +
+	"\rdrifted_share\x18\x03 \x01(\x01B\x04\xe2A\x01\x03R\fdriftedShare\x12-\n" +
+	"\x0fshare_threshold\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\x0eshareThreshold\x12\x1e\n" +
+	"\adrifted\x18\x05 \x01(\bB\x04\xe2A\x01\x03R\adrifted\"\x93\x05\n" +
+	"\fFeatureDrift\x12\x1e\n" +
+	"\afeature\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\afeature\x128\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindB\x04\xe2A\x01\x03R\x04kind\x12@\n" +
+	"\x06method\x18\x03 \x01(\x0e2\".slipway.monitoring.v1.DriftMethodB\x04\xe2A\x01\x03R\x06method\x12\x1a\n" +
+	"\x05score\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\x05score\x12\"\n" +
+	"\tstatistic\x18\x05 \x01(\x01B\x04\xe2A\x01\x03R\tstatistic\x12\"\n" +
+	"\tthreshold\x18\x06 \x01(\x01B\x04\xe2A\x01\x03R\tthreshold\x12\x1e\n" +
+	"\adrifted\x18\a \x01(\bB\x04\xe2A\x01\x03R\adrifted\x128\n" +
+	"\x03psi\x18\b \x01(\v2 .slipway.monitoring.v1.PsiResultB\x04\xe2A\x01\x03R\x03psi\x12H\n" +
+	"\treference\x18\t \x01(\v2$.slipway.common.v1.FeatureStatisticsB\x04\xe2A\x01\x03R\treference\x12D\n" +
 	"\acurrent\x18\n" +
-	" \x01(\v2$.slipway.common.v1.FeatureStatisticsR\acurrent\x12\x12\n" +
-	"\x04note\x18\v \x01(\tR\x04note\x12A\n" +
-	"\x1dreference_whole_column_fields\x18\f \x03(\tR\x1areferenceWholeColumnFields\x120\n" +
-	"\x14reference_test_count\x18\r \x01(\x03R\x12referenceTestCount\"[\n" +
-	"\tPsiResult\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x1b\n" +
-	"\tbin_count\x18\x02 \x01(\x05R\bbinCount\x12\x1b\n" +
-	"\tbin_edges\x18\x03 \x03(\x01R\bbinEdges\"\xbc\x01\n" +
-	"\vDataQuality\x12A\n" +
-	"\bfeatures\x18\x01 \x03(\v2%.slipway.monitoring.v1.FeatureQualityR\bfeatures\x12G\n" +
-	"\rschema_issues\x18\x02 \x03(\v2\".slipway.monitoring.v1.SchemaIssueR\fschemaIssues\x12!\n" +
-	"\fissues_found\x18\x03 \x01(\bR\vissuesFound\"\x81\x03\n" +
-	"\x0eFeatureQuality\x12\x18\n" +
-	"\afeature\x18\x01 \x01(\tR\afeature\x12#\n" +
-	"\rmissing_count\x18\x02 \x01(\x03R\fmissingCount\x12#\n" +
-	"\rmissing_share\x18\x03 \x01(\x01R\fmissingShare\x126\n" +
-	"\x17reference_missing_share\x18\x04 \x01(\x01R\x15referenceMissingShare\x12+\n" +
-	"\x12out_of_range_count\x18\x05 \x01(\x03R\x0foutOfRangeCount\x12+\n" +
-	"\x12out_of_range_share\x18\x06 \x01(\x01R\x0foutOfRangeShare\x122\n" +
-	"\x15unseen_category_count\x18\a \x01(\x03R\x13unseenCategoryCount\x12+\n" +
-	"\x11unseen_categories\x18\b \x03(\tR\x10unseenCategories\x12\x18\n" +
-	"\aflagged\x18\t \x01(\bR\aflagged\"\x9e\x01\n" +
-	"\vSchemaIssue\x12\x18\n" +
-	"\afeature\x18\x01 \x01(\tR\afeature\x12:\n" +
-	"\x04kind\x18\x02 \x01(\x0e2&.slipway.monitoring.v1.SchemaIssueKindR\x04kind\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail\x12!\n" +
-	"\frecord_count\x18\x04 \x01(\x03R\vrecordCount\"\xa0\x03\n" +
-	"\x11PerformanceReport\x12*\n" +
-	"\x11labeled_row_count\x18\x01 \x01(\x03R\x0flabeledRowCount\x12%\n" +
-	"\x0elabel_coverage\x18\x02 \x01(\x01R\rlabelCoverage\x12A\n" +
-	"\ametrics\x18\x03 \x03(\v2'.slipway.monitoring.v1.MetricComparisonR\ametrics\x12N\n" +
-	"\rconcept_drift\x18\x04 \x01(\v2).slipway.monitoring.v1.ConceptDriftResultR\fconceptDrift\x12\x1a\n" +
-	"\bdegraded\x18\x05 \x01(\bR\bdegraded\x12Y\n" +
-	"\x13unavailable_metrics\x18\x06 \x03(\v2(.slipway.monitoring.v1.UnavailableMetricR\x12unavailableMetrics\x12.\n" +
-	"\x13invalid_label_count\x18\a \x01(\x03R\x11invalidLabelCount\"[\n" +
-	"\x11UnavailableMetric\x12\x16\n" +
-	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xa7\x02\n" +
-	"\x10MetricComparison\x12\x16\n" +
-	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\x12,\n" +
-	"\x0freference_value\x18\x03 \x01(\x01H\x00R\x0ereferenceValue\x88\x01\x01\x12 \n" +
-	"\vdegradation\x18\x04 \x01(\x01R\vdegradation\x12,\n" +
-	"\x0fmax_degradation\x18\x05 \x01(\x01H\x01R\x0emaxDegradation\x88\x01\x01\x12\x19\n" +
-	"\x05bound\x18\x06 \x01(\x01H\x02R\x05bound\x88\x01\x01\x12\x1a\n" +
-	"\bdegraded\x18\a \x01(\bR\bdegradedB\x12\n" +
+	" \x01(\v2$.slipway.common.v1.FeatureStatisticsB\x04\xe2A\x01\x03R\acurrent\x12\x18\n" +
+	"\x04note\x18\v \x01(\tB\x04\xe2A\x01\x03R\x04note\x12G\n" +
+	"\x1dreference_whole_column_fields\x18\f \x03(\tB\x04\xe2A\x01\x03R\x1areferenceWholeColumnFields\x126\n" +
+	"\x14reference_test_count\x18\r \x01(\x03B\x04\xe2A\x01\x03R\x12referenceTestCount\"m\n" +
+	"\tPsiResult\x12\x1a\n" +
+	"\x05value\x18\x01 \x01(\x01B\x04\xe2A\x01\x03R\x05value\x12!\n" +
+	"\tbin_count\x18\x02 \x01(\x05B\x04\xe2A\x01\x03R\bbinCount\x12!\n" +
+	"\tbin_edges\x18\x03 \x03(\x01B\x04\xe2A\x01\x03R\bbinEdges\"\xce\x01\n" +
+	"\vDataQuality\x12G\n" +
+	"\bfeatures\x18\x01 \x03(\v2%.slipway.monitoring.v1.FeatureQualityB\x04\xe2A\x01\x03R\bfeatures\x12M\n" +
+	"\rschema_issues\x18\x02 \x03(\v2\".slipway.monitoring.v1.SchemaIssueB\x04\xe2A\x01\x03R\fschemaIssues\x12'\n" +
+	"\fissues_found\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\vissuesFound\"\xb7\x03\n" +
+	"\x0eFeatureQuality\x12\x1e\n" +
+	"\afeature\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\afeature\x12)\n" +
+	"\rmissing_count\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\fmissingCount\x12)\n" +
+	"\rmissing_share\x18\x03 \x01(\x01B\x04\xe2A\x01\x03R\fmissingShare\x12<\n" +
+	"\x17reference_missing_share\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\x15referenceMissingShare\x121\n" +
+	"\x12out_of_range_count\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\x0foutOfRangeCount\x121\n" +
+	"\x12out_of_range_share\x18\x06 \x01(\x01B\x04\xe2A\x01\x03R\x0foutOfRangeShare\x128\n" +
+	"\x15unseen_category_count\x18\a \x01(\x03B\x04\xe2A\x01\x03R\x13unseenCategoryCount\x121\n" +
+	"\x11unseen_categories\x18\b \x03(\tB\x04\xe2A\x01\x03R\x10unseenCategories\x12\x1e\n" +
+	"\aflagged\x18\t \x01(\bB\x04\xe2A\x01\x03R\aflagged\"\xb6\x01\n" +
+	"\vSchemaIssue\x12\x1e\n" +
+	"\afeature\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\afeature\x12@\n" +
+	"\x04kind\x18\x02 \x01(\x0e2&.slipway.monitoring.v1.SchemaIssueKindB\x04\xe2A\x01\x03R\x04kind\x12\x1c\n" +
+	"\x06detail\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x06detail\x12'\n" +
+	"\frecord_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\vrecordCount\"\xca\x03\n" +
+	"\x11PerformanceReport\x120\n" +
+	"\x11labeled_row_count\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\x0flabeledRowCount\x12+\n" +
+	"\x0elabel_coverage\x18\x02 \x01(\x01B\x04\xe2A\x01\x03R\rlabelCoverage\x12G\n" +
+	"\ametrics\x18\x03 \x03(\v2'.slipway.monitoring.v1.MetricComparisonB\x04\xe2A\x01\x03R\ametrics\x12T\n" +
+	"\rconcept_drift\x18\x04 \x01(\v2).slipway.monitoring.v1.ConceptDriftResultB\x04\xe2A\x01\x03R\fconceptDrift\x12 \n" +
+	"\bdegraded\x18\x05 \x01(\bB\x04\xe2A\x01\x03R\bdegraded\x12_\n" +
+	"\x13unavailable_metrics\x18\x06 \x03(\v2(.slipway.monitoring.v1.UnavailableMetricB\x04\xe2A\x01\x03R\x12unavailableMetrics\x124\n" +
+	"\x13invalid_label_count\x18\a \x01(\x03B\x04\xe2A\x01\x03R\x11invalidLabelCount\"m\n" +
+	"\x11UnavailableMetric\x12\x1c\n" +
+	"\x06metric\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06metric\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x06reason\x12\x1c\n" +
+	"\x06detail\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x06detail\"\xd1\x02\n" +
+	"\x10MetricComparison\x12\x1c\n" +
+	"\x06metric\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06metric\x12\x1a\n" +
+	"\x05value\x18\x02 \x01(\x01B\x04\xe2A\x01\x03R\x05value\x122\n" +
+	"\x0freference_value\x18\x03 \x01(\x01B\x04\xe2A\x01\x03H\x00R\x0ereferenceValue\x88\x01\x01\x12&\n" +
+	"\vdegradation\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\vdegradation\x122\n" +
+	"\x0fmax_degradation\x18\x05 \x01(\x01B\x04\xe2A\x01\x03H\x01R\x0emaxDegradation\x88\x01\x01\x12\x1f\n" +
+	"\x05bound\x18\x06 \x01(\x01B\x04\xe2A\x01\x03H\x02R\x05bound\x88\x01\x01\x12 \n" +
+	"\bdegraded\x18\a \x01(\bB\x04\xe2A\x01\x03R\bdegradedB\x12\n" +
 	"\x10_reference_valueB\x12\n" +
 	"\x10_max_degradationB\b\n" +
-	"\x06_bound\"\xf4\x02\n" +
-	"\x12ConceptDriftResult\x12G\n" +
-	"\bdetector\x18\x01 \x01(\x0e2+.slipway.monitoring.v1.ConceptDriftDetectorR\bdetector\x12Y\n" +
+	"\x06_bound\"\x92\x03\n" +
+	"\x12ConceptDriftResult\x12M\n" +
+	"\bdetector\x18\x01 \x01(\x0e2+.slipway.monitoring.v1.ConceptDriftDetectorB\x04\xe2A\x01\x03R\bdetector\x12_\n" +
 	"\n" +
-	"parameters\x18\x02 \x03(\v29.slipway.monitoring.v1.ConceptDriftResult.ParametersEntryR\n" +
-	"parameters\x12\x1a\n" +
-	"\bdetected\x18\x03 \x01(\bR\bdetected\x12\x1c\n" +
-	"\tstatistic\x18\x04 \x01(\x01R\tstatistic\x12A\n" +
-	"\x0edetection_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rdetectionTime\x1a=\n" +
+	"parameters\x18\x02 \x03(\v29.slipway.monitoring.v1.ConceptDriftResult.ParametersEntryB\x04\xe2A\x01\x03R\n" +
+	"parameters\x12 \n" +
+	"\bdetected\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\bdetected\x12\"\n" +
+	"\tstatistic\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\tstatistic\x12G\n" +
+	"\x0edetection_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\rdetectionTime\x1a=\n" +
 	"\x0fParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xb5\x02\n" +
-	"\x13PerformanceEstimate\x12?\n" +
-	"\x06method\x18\x01 \x01(\x0e2'.slipway.monitoring.v1.EstimationMethodR\x06method\x12@\n" +
-	"\ametrics\x18\x02 \x03(\v2&.slipway.monitoring.v1.EstimatedMetricR\ametrics\x12.\n" +
-	"\x13reference_row_count\x18\x03 \x01(\x03R\x11referenceRowCount\x12\x1b\n" +
-	"\trow_count\x18\x04 \x01(\x03R\browCount\x12\x1e\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xdf\x02\n" +
+	"\x13PerformanceEstimate\x12E\n" +
+	"\x06method\x18\x01 \x01(\x0e2'.slipway.monitoring.v1.EstimationMethodB\x04\xe2A\x01\x03R\x06method\x12F\n" +
+	"\ametrics\x18\x02 \x03(\v2&.slipway.monitoring.v1.EstimatedMetricB\x04\xe2A\x01\x03R\ametrics\x124\n" +
+	"\x13reference_row_count\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\x11referenceRowCount\x12!\n" +
+	"\trow_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\browCount\x12$\n" +
 	"\n" +
-	"calibrated\x18\x05 \x01(\bR\n" +
-	"calibrated\x12\x1a\n" +
-	"\bdegraded\x18\x06 \x01(\bR\bdegraded\x12\x12\n" +
-	"\x04note\x18\a \x01(\tR\x04note\"\xf8\x03\n" +
-	"\x0fEstimatedMetric\x12\x16\n" +
-	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\x12%\n" +
-	"\x0esampling_error\x18\x03 \x01(\x01R\rsamplingError\x124\n" +
-	"\x16lower_confidence_bound\x18\x04 \x01(\x01R\x14lowerConfidenceBound\x124\n" +
-	"\x16upper_confidence_bound\x18\x05 \x01(\x01R\x14upperConfidenceBound\x12,\n" +
-	"\x0freference_value\x18\x06 \x01(\x01H\x00R\x0ereferenceValue\x88\x01\x01\x12*\n" +
-	"\x0erealized_value\x18\a \x01(\x01H\x01R\rrealizedValue\x88\x01\x01\x12 \n" +
-	"\vdegradation\x18\b \x01(\x01R\vdegradation\x12,\n" +
-	"\x0fmax_degradation\x18\t \x01(\x01H\x02R\x0emaxDegradation\x88\x01\x01\x12\x19\n" +
+	"calibrated\x18\x05 \x01(\bB\x04\xe2A\x01\x03R\n" +
+	"calibrated\x12 \n" +
+	"\bdegraded\x18\x06 \x01(\bB\x04\xe2A\x01\x03R\bdegraded\x12\x18\n" +
+	"\x04note\x18\a \x01(\tB\x04\xe2A\x01\x03R\x04note\"\xba\x04\n" +
+	"\x0fEstimatedMetric\x12\x1c\n" +
+	"\x06metric\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06metric\x12\x1a\n" +
+	"\x05value\x18\x02 \x01(\x01B\x04\xe2A\x01\x03R\x05value\x12+\n" +
+	"\x0esampling_error\x18\x03 \x01(\x01B\x04\xe2A\x01\x03R\rsamplingError\x12:\n" +
+	"\x16lower_confidence_bound\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\x14lowerConfidenceBound\x12:\n" +
+	"\x16upper_confidence_bound\x18\x05 \x01(\x01B\x04\xe2A\x01\x03R\x14upperConfidenceBound\x122\n" +
+	"\x0freference_value\x18\x06 \x01(\x01B\x04\xe2A\x01\x03H\x00R\x0ereferenceValue\x88\x01\x01\x120\n" +
+	"\x0erealized_value\x18\a \x01(\x01B\x04\xe2A\x01\x03H\x01R\rrealizedValue\x88\x01\x01\x12&\n" +
+	"\vdegradation\x18\b \x01(\x01B\x04\xe2A\x01\x03R\vdegradation\x122\n" +
+	"\x0fmax_degradation\x18\t \x01(\x01B\x04\xe2A\x01\x03H\x02R\x0emaxDegradation\x88\x01\x01\x12\x1f\n" +
 	"\x05bound\x18\n" +
-	" \x01(\x01H\x03R\x05bound\x88\x01\x01\x12\x1a\n" +
-	"\bdegraded\x18\v \x01(\bR\bdegradedB\x12\n" +
+	" \x01(\x01B\x04\xe2A\x01\x03H\x03R\x05bound\x88\x01\x01\x12 \n" +
+	"\bdegraded\x18\v \x01(\bB\x04\xe2A\x01\x03R\bdegradedB\x12\n" +
 	"\x10_reference_valueB\x11\n" +
 	"\x0f_realized_valueB\x12\n" +
 	"\x10_max_degradationB\b\n" +
-	"\x06_bound\"\xc8\x02\n" +
-	"\x11MultivariateDrift\x121\n" +
-	"\x14reconstruction_error\x18\x01 \x01(\x01R\x13reconstructionError\x12'\n" +
-	"\x0flower_threshold\x18\x02 \x01(\x01R\x0elowerThreshold\x12'\n" +
-	"\x0fupper_threshold\x18\x03 \x01(\x01R\x0eupperThreshold\x12'\n" +
-	"\x0freference_error\x18\x04 \x01(\x01R\x0ereferenceError\x12'\n" +
-	"\x0fcomponent_count\x18\x05 \x01(\x05R\x0ecomponentCount\x12%\n" +
-	"\x0evariance_share\x18\x06 \x01(\x01R\rvarianceShare\x12\x1b\n" +
-	"\trow_count\x18\a \x01(\x03R\browCount\x12\x18\n" +
-	"\adrifted\x18\b \x01(\bR\adrifted*\xd5\x01\n" +
+	"\x06_bound\"\xf8\x02\n" +
+	"\x11MultivariateDrift\x127\n" +
+	"\x14reconstruction_error\x18\x01 \x01(\x01B\x04\xe2A\x01\x03R\x13reconstructionError\x12-\n" +
+	"\x0flower_threshold\x18\x02 \x01(\x01B\x04\xe2A\x01\x03R\x0elowerThreshold\x12-\n" +
+	"\x0fupper_threshold\x18\x03 \x01(\x01B\x04\xe2A\x01\x03R\x0eupperThreshold\x12-\n" +
+	"\x0freference_error\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\x0ereferenceError\x12-\n" +
+	"\x0fcomponent_count\x18\x05 \x01(\x05B\x04\xe2A\x01\x03R\x0ecomponentCount\x12+\n" +
+	"\x0evariance_share\x18\x06 \x01(\x01B\x04\xe2A\x01\x03R\rvarianceShare\x12!\n" +
+	"\trow_count\x18\a \x01(\x03B\x04\xe2A\x01\x03R\browCount\x12\x1e\n" +
+	"\adrifted\x18\b \x01(\bB\x04\xe2A\x01\x03R\adrifted*\xd5\x01\n" +
 	"\x0fSchemaIssueKind\x12!\n" +
 	"\x1dSCHEMA_ISSUE_KIND_UNSPECIFIED\x10\x00\x12%\n" +
 	"!SCHEMA_ISSUE_KIND_MISSING_FEATURE\x10\x01\x12(\n" +

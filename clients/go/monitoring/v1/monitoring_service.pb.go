@@ -7,6 +7,7 @@
 package monitoringv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -1508,95 +1509,102 @@ var File_slipway_monitoring_v1_monitoring_service_proto protoreflect.FileDescrip
 
 const file_slipway_monitoring_v1_monitoring_service_proto_rawDesc = "" +
 	"\n" +
-	".slipway/monitoring/v1/monitoring_service.proto\x12\x15slipway.monitoring.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a-slipway/monitoring/v1/monitoring_policy.proto\x1a-slipway/monitoring/v1/monitoring_report.proto\x1a-slipway/monitoring/v1/prediction_record.proto\"\xc6\x01\n" +
-	"\x18IngestPredictionsRequest\x12A\n" +
-	"\arecords\x18\x01 \x03(\v2'.slipway.monitoring.v1.PredictionRecordR\arecords\x120\n" +
-	"\x14dropped_record_count\x18\x02 \x01(\x03R\x12droppedRecordCount\x12\x16\n" +
-	"\x06sender\x18\x03 \x01(\tR\x06sender\x12\x1d\n" +
+	".slipway/monitoring/v1/monitoring_service.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a-slipway/monitoring/v1/monitoring_policy.proto\x1a-slipway/monitoring/v1/monitoring_report.proto\x1a-slipway/monitoring/v1/prediction_record.proto\"\xde\x01\n" +
+	"\x18IngestPredictionsRequest\x12G\n" +
+	"\arecords\x18\x01 \x03(\v2'.slipway.monitoring.v1.PredictionRecordB\x04\xe2A\x01\x02R\arecords\x126\n" +
+	"\x14dropped_record_count\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\x12droppedRecordCount\x12\x1c\n" +
+	"\x06sender\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06sender\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\xb1\x01\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"\xb1\x01\n" +
 	"\x19IngestPredictionsResponse\x122\n" +
 	"\x15accepted_record_count\x18\x01 \x01(\x03R\x13acceptedRecordCount\x12,\n" +
 	"\x12accepted_row_count\x18\x02 \x01(\x03R\x10acceptedRowCount\x122\n" +
-	"\x15rejected_record_count\x18\x03 \x01(\x03R\x13rejectedRecordCount\"\x82\x01\n" +
-	"\x18IngestGroundTruthRequest\x12G\n" +
-	"\rground_truths\x18\x01 \x03(\v2\".slipway.monitoring.v1.GroundTruthR\fgroundTruths\x12\x1d\n" +
+	"\x15rejected_record_count\x18\x03 \x01(\x03R\x13rejectedRecordCount\"\x8e\x01\n" +
+	"\x18IngestGroundTruthRequest\x12M\n" +
+	"\rground_truths\x18\x01 \x03(\v2\".slipway.monitoring.v1.GroundTruthB\x04\xe2A\x01\x02R\fgroundTruths\x12#\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"\x8c\x01\n" +
+	"request_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"\x8c\x01\n" +
 	"\x19IngestGroundTruthResponse\x12#\n" +
 	"\rmatched_count\x18\x01 \x01(\x03R\fmatchedCount\x12#\n" +
 	"\rpending_count\x18\x02 \x01(\x03R\fpendingCount\x12%\n" +
-	"\x0erejected_count\x18\x03 \x01(\x03R\rrejectedCount\"n\n" +
-	"\x1aGetMonitoringReportRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04nameJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06R\x06policyR\n" +
+	"\x0erejected_count\x18\x03 \x01(\x03R\rrejectedCount\"\xa0\x01\n" +
+	"\x1aGetMonitoringReportRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xe2A\x01\x02\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringReportR\x04nameJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06R\x06policyR\n" +
 	"start_timeR\bend_timeR\x06report\"^\n" +
 	"\x1bGetMonitoringReportResponse\x12?\n" +
-	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xcf\x01\n" +
-	"\x1eComputeMonitoringReportRequest\x12#\n" +
-	"\rmodel_version\x18\x01 \x01(\tR\fmodelVersion\x12\x16\n" +
-	"\x06policy\x18\x02 \x01(\tR\x06policy\x129\n" +
+	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xb9\x02\n" +
+	"\x1eComputeMonitoringReportRequest\x12O\n" +
+	"\rmodel_version\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12H\n" +
+	"\x06policy\x18\x02 \x01(\tB0\xe2A\x01\x01\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringPolicyR\x06policy\x12?\n" +
 	"\n" +
-	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"b\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\tstartTime\x12;\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\aendTime\"b\n" +
 	"\x1fComputeMonitoringReportResponse\x12?\n" +
-	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xde\x01\n" +
-	"\x1dCreateMonitoringPolicyRequest\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\x120\n" +
-	"\x14monitoring_policy_id\x18\x02 \x01(\tR\x12monitoringPolicyId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xf6\x01\n" +
+	"\x1dCreateMonitoringPolicyRequest\x12Z\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyB\x04\xe2A\x01\x02R\x10monitoringPolicy\x126\n" +
+	"\x14monitoring_policy_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x12monitoringPolicyId\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"v\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"v\n" +
 	"\x1eCreateMonitoringPolicyResponse\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"0\n" +
-	"\x1aGetMonitoringPolicyRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"s\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"b\n" +
+	"\x1aGetMonitoringPolicyRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xe2A\x01\x02\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringPolicyR\x04name\"s\n" +
 	"\x1bGetMonitoringPolicyResponse\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"\x9b\x01\n" +
-	"\x1dListMonitoringPoliciesRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"\xb3\x01\n" +
+	"\x1dListMonitoringPoliciesRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderByJ\x04\b\x03\x10\x04R\x05model\"\xa2\x01\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x03\x10\x04R\x05model\"\xa2\x01\n" +
 	"\x1eListMonitoringPoliciesResponse\x12X\n" +
 	"\x13monitoring_policies\x18\x01 \x03(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x12monitoringPolicies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe9\x01\n" +
-	"\x1dUpdateMonitoringPolicyRequest\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\x12;\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x81\x02\n" +
+	"\x1dUpdateMonitoringPolicyRequest\x12Z\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyB\x04\xe2A\x01\x02R\x10monitoringPolicy\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
+	"updateMask\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"v\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"v\n" +
 	"\x1eUpdateMonitoringPolicyResponse\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"~\n" +
-	"\x1dDeleteMonitoringPolicyRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"\xc2\x01\n" +
+	"\x1dDeleteMonitoringPolicyRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xe2A\x01\x02\xfaA)\n" +
+	"'monitoring.slipway.dev/MonitoringPolicyR\x04name\x12\x18\n" +
+	"\x04etag\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\" \n" +
-	"\x1eDeleteMonitoringPolicyResponse\"%\n" +
-	"\x0fGetAlertRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\" \n" +
+	"\x1eDeleteMonitoringPolicyResponse\"L\n" +
+	"\x0fGetAlertRequest\x129\n" +
+	"\x04name\x18\x01 \x01(\tB%\xe2A\x01\x02\xfaA\x1e\n" +
+	"\x1cmonitoring.slipway.dev/AlertR\x04name\"F\n" +
 	"\x10GetAlertResponse\x122\n" +
-	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\"\xef\x01\n" +
-	"\x11ListAlertsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\"\x87\x02\n" +
+	"\x11ListAlertsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
 	"\x06filter\x18\n" +
-	" \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\v \x01(\tR\aorderByJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\a\x10\bJ\x04\b\b\x10\tJ\x04\b\t\x10\n" +
+	" \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\v \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\a\x10\bJ\x04\b\b\x10\tJ\x04\b\t\x10\n" +
 	"R\x05modelR\rmodel_versionR\x06policyR\x06statesR\x05kindsR\n" +
 	"start_timeR\bend_time\"r\n" +
 	"\x12ListAlertsResponse\x124\n" +
 	"\x06alerts\x18\x01 \x03(\v2\x1c.slipway.monitoring.v1.AlertR\x06alerts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
-	"\x12WatchAlertsRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12%\n" +
-	"\x0einclude_firing\x18\x02 \x01(\bR\rincludeFiring\x12*\n" +
-	"\x0eafter_sequence\x18\x03 \x01(\x03H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc1\x01\n" +
+	"\x12WatchAlertsRequest\x129\n" +
+	"\x05model\x18\x01 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12+\n" +
+	"\x0einclude_firing\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\rincludeFiring\x120\n" +
+	"\x0eafter_sequence\x18\x03 \x01(\x03B\x04\xe2A\x01\x01H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
 	"\x0f_after_sequence\"\xad\x01\n" +
 	"\x13WatchAlertsResponse\x122\n" +
 	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\x12F\n" +

@@ -8,6 +8,7 @@ package monitoringv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -281,24 +282,26 @@ var File_slipway_monitoring_v1_prediction_record_proto protoreflect.FileDescript
 
 const file_slipway_monitoring_v1_prediction_record_proto_rawDesc = "" +
 	"\n" +
-	"-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\xe8\x02\n" +
-	"\x10PredictionRecord\x12\x1d\n" +
+	"-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\xbe\x03\n" +
+	"\x10PredictionRecord\x12#\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
-	"\rmodel_version\x18\x02 \x01(\tR\fmodelVersion\x12\x14\n" +
-	"\x05alias\x18\x03 \x01(\tR\x05alias\x126\n" +
-	"\x04role\x18\x04 \x01(\x0e2\".slipway.monitoring.v1.TrafficRoleR\x04role\x12=\n" +
-	"\fpredict_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vpredictTime\x12\x1b\n" +
-	"\trow_count\x18\x06 \x01(\x03R\browCount\x121\n" +
-	"\x06inputs\x18\a \x03(\v2\x19.slipway.common.v1.TensorR\x06inputs\x123\n" +
-	"\aoutputs\x18\b \x03(\v2\x19.slipway.common.v1.TensorR\aoutputs\"\xb0\x01\n" +
-	"\vGroundTruth\x12\x1d\n" +
+	"request_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\trequestId\x12O\n" +
+	"\rmodel_version\x18\x02 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12\x1a\n" +
+	"\x05alias\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x05alias\x12<\n" +
+	"\x04role\x18\x04 \x01(\x0e2\".slipway.monitoring.v1.TrafficRoleB\x04\xe2A\x01\x01R\x04role\x12C\n" +
+	"\fpredict_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x02R\vpredictTime\x12!\n" +
+	"\trow_count\x18\x06 \x01(\x03B\x04\xe2A\x01\x02R\browCount\x127\n" +
+	"\x06inputs\x18\a \x03(\v2\x19.slipway.common.v1.TensorB\x04\xe2A\x01\x02R\x06inputs\x129\n" +
+	"\aoutputs\x18\b \x03(\v2\x19.slipway.common.v1.TensorB\x04\xe2A\x01\x02R\aoutputs\"\xe7\x01\n" +
+	"\vGroundTruth\x12#\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x121\n" +
-	"\x06labels\x18\x02 \x01(\v2\x19.slipway.common.v1.TensorR\x06labels\x129\n" +
+	"request_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\trequestId\x127\n" +
+	"\x06labels\x18\x02 \x01(\v2\x19.slipway.common.v1.TensorB\x04\xe2A\x01\x02R\x06labels\x12?\n" +
 	"\n" +
-	"label_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tlabelTime\x12\x14\n" +
-	"\x05model\x18\x04 \x01(\tR\x05model*w\n" +
+	"label_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\tlabelTime\x129\n" +
+	"\x05model\x18\x04 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model*w\n" +
 	"\vTrafficRole\x12\x1c\n" +
 	"\x18TRAFFIC_ROLE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14TRAFFIC_ROLE_PRIMARY\x10\x01\x12\x17\n" +

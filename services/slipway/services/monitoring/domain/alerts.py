@@ -24,8 +24,8 @@ from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
-from slipway.core.filters import parse_filter
-from slipway.core.ordering import Page, page_of, parse_order
+from slipway.core.filters import parse_filter, parse_order_by
+from slipway.core.ordering import Page, page_of
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     Alert,
@@ -475,7 +475,7 @@ class Alerts:
         """A page of the alerts matching ``filter_text`` (AIP-160, ``FILTER_FIELDS``) in the
         order ``order_by`` (AIP-132, ``ORDER_FIELDS``; default the newest first)."""
         predicate = parse_filter(filter_text, FILTER_FIELDS, _field)
-        order = parse_order(order_by, "fire_time desc", ORDER_FIELDS)
+        order = parse_order_by(order_by, "fire_time desc", ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
             alerts = [a for a in self._repo.all_alerts(session) if predicate(a)]
         return page_of(alerts, order, lambda a: a.name, cursor, limit, _field)

@@ -32,10 +32,10 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.filters import parse_filter
+from slipway.core.filters import parse_filter, parse_order_by
 from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, RESOURCE_ID, RESOURCE_ID_RULE
-from slipway.core.ordering import Page, page_of, parse_order
+from slipway.core.ordering import Page, page_of
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
@@ -449,7 +449,7 @@ class Policies:
         """A page of the policies matching ``filter_text`` (AIP-160, the fields of
         ``FILTER_FIELDS``) in the order ``order_by`` (AIP-132, ``ORDER_FIELDS``)."""
         predicate = parse_filter(filter_text, FILTER_FIELDS, _field)
-        order = parse_order(order_by, "name", ORDER_FIELDS)
+        order = parse_order_by(order_by, "name", ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
             policies = [p for p in self._repo.all_policies(session) if predicate(p)]
         return page_of(policies, order, lambda p: p.name, cursor, limit, _field)

@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -88,7 +88,7 @@ private static final long serialVersionUID = 0L;
    * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -135,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   @java.lang.Override
@@ -229,7 +229,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   @java.lang.Override
@@ -254,7 +254,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What the alert is about.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -265,7 +265,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What the alert is about.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertKind getKind() {
@@ -280,7 +280,7 @@ private static final long serialVersionUID = 0L;
    * Output only. How urgent it is.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for severity.
    */
   @java.lang.Override public int getSeverityValue() {
@@ -291,7 +291,7 @@ private static final long serialVersionUID = 0L;
    * Output only. How urgent it is.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The severity.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertSeverity getSeverity() {
@@ -306,7 +306,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Firing or resolved.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -317,7 +317,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Firing or resolved.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertState getState() {
@@ -334,7 +334,7 @@ private static final long serialVersionUID = 0L;
    * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
    * </pre>
    *
-   * <code>string summary = 8 [json_name = "summary"];</code>
+   * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The summary.
    */
   @java.lang.Override
@@ -356,7 +356,7 @@ private static final long serialVersionUID = 0L;
    * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
    * </pre>
    *
-   * <code>string summary = 8 [json_name = "summary"];</code>
+   * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for summary.
    */
   @java.lang.Override
@@ -383,7 +383,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the subjects.
    */
   public com.google.protobuf.ProtocolStringList
@@ -395,7 +395,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of subjects.
    */
   public int getSubjectsCount() {
@@ -406,7 +406,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The subjects at the given index.
    */
@@ -418,7 +418,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the subjects at the given index.
    */
@@ -434,7 +434,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fireTime field is set.
    */
   @java.lang.Override
@@ -446,7 +446,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fireTime.
    */
   @java.lang.Override
@@ -458,7 +458,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getFireTimeOrBuilder() {
@@ -472,7 +472,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the resolveTime field is set.
    */
   @java.lang.Override
@@ -484,7 +484,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resolveTime.
    */
   @java.lang.Override
@@ -496,7 +496,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getResolveTimeOrBuilder() {
@@ -510,7 +510,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -522,7 +522,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -534,7 +534,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What monitoring did about retraining.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for retrainingDecision.
    */
   @java.lang.Override public int getRetrainingDecisionValue() {
@@ -559,7 +559,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What monitoring did about retraining.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retrainingDecision.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.RetrainingDecision getRetrainingDecision() {
@@ -576,7 +576,7 @@ private static final long serialVersionUID = 0L;
    * `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The trainingJob.
    */
   @java.lang.Override
@@ -598,7 +598,7 @@ private static final long serialVersionUID = 0L;
    * `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for trainingJob.
    */
   @java.lang.Override
@@ -624,7 +624,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Details of the retraining decision.
    * </pre>
    *
-   * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+   * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retrainingDetail.
    */
   @java.lang.Override
@@ -645,7 +645,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Details of the retraining decision.
    * </pre>
    *
-   * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+   * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for retrainingDetail.
    */
   @java.lang.Override
@@ -673,7 +673,7 @@ private static final long serialVersionUID = 0L;
    * version leaving every alias its traffic came through (each alias and where it points now).
    * </pre>
    *
-   * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+   * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resolveReason.
    */
   @java.lang.Override
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
    * version leaving every alias its traffic came through (each alias and where it points now).
    * </pre>
    *
-   * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+   * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for resolveReason.
    */
   @java.lang.Override
@@ -723,7 +723,7 @@ private static final long serialVersionUID = 0L;
    * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
    * </pre>
    *
-   * <code>string report = 18 [json_name = "report"];</code>
+   * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The report.
    */
   @java.lang.Override
@@ -745,7 +745,7 @@ private static final long serialVersionUID = 0L;
    * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
    * </pre>
    *
-   * <code>string report = 18 [json_name = "report"];</code>
+   * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for report.
    */
   @java.lang.Override
@@ -1539,7 +1539,7 @@ private static final long serialVersionUID = 0L;
      * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1559,7 +1559,7 @@ private static final long serialVersionUID = 0L;
      * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1580,7 +1580,7 @@ private static final long serialVersionUID = 0L;
      * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1597,7 +1597,7 @@ private static final long serialVersionUID = 0L;
      * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1611,7 +1611,7 @@ private static final long serialVersionUID = 0L;
      * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1631,7 +1631,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1651,7 +1651,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1672,7 +1672,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1689,7 +1689,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1703,7 +1703,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1723,7 +1723,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -1743,7 +1743,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -1764,7 +1764,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1781,7 +1781,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -1795,7 +1795,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1815,7 +1815,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The policy.
      */
     public java.lang.String getPolicy() {
@@ -1835,7 +1835,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for policy.
      */
     public com.google.protobuf.ByteString
@@ -1856,7 +1856,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The policy to set.
      * @return This builder for chaining.
      */
@@ -1873,7 +1873,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPolicy() {
@@ -1887,7 +1887,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for policy to set.
      * @return This builder for chaining.
      */
@@ -1907,7 +1907,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What the alert is about.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1918,7 +1918,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What the alert is about.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1933,7 +1933,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What the alert is about.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1946,7 +1946,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What the alert is about.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -1964,7 +1964,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What the alert is about.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1980,7 +1980,7 @@ private static final long serialVersionUID = 0L;
      * Output only. How urgent it is.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for severity.
      */
     @java.lang.Override public int getSeverityValue() {
@@ -1991,7 +1991,7 @@ private static final long serialVersionUID = 0L;
      * Output only. How urgent it is.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for severity to set.
      * @return This builder for chaining.
      */
@@ -2006,7 +2006,7 @@ private static final long serialVersionUID = 0L;
      * Output only. How urgent it is.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The severity.
      */
     @java.lang.Override
@@ -2019,7 +2019,7 @@ private static final long serialVersionUID = 0L;
      * Output only. How urgent it is.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The severity to set.
      * @return This builder for chaining.
      */
@@ -2037,7 +2037,7 @@ private static final long serialVersionUID = 0L;
      * Output only. How urgent it is.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSeverity() {
@@ -2053,7 +2053,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Firing or resolved.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -2064,7 +2064,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Firing or resolved.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -2079,7 +2079,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Firing or resolved.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -2092,7 +2092,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Firing or resolved.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -2110,7 +2110,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Firing or resolved.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+     * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -2127,7 +2127,7 @@ private static final long serialVersionUID = 0L;
      * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
      * </pre>
      *
-     * <code>string summary = 8 [json_name = "summary"];</code>
+     * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The summary.
      */
     public java.lang.String getSummary() {
@@ -2148,7 +2148,7 @@ private static final long serialVersionUID = 0L;
      * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
      * </pre>
      *
-     * <code>string summary = 8 [json_name = "summary"];</code>
+     * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for summary.
      */
     public com.google.protobuf.ByteString
@@ -2170,7 +2170,7 @@ private static final long serialVersionUID = 0L;
      * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
      * </pre>
      *
-     * <code>string summary = 8 [json_name = "summary"];</code>
+     * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The summary to set.
      * @return This builder for chaining.
      */
@@ -2188,7 +2188,7 @@ private static final long serialVersionUID = 0L;
      * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
      * </pre>
      *
-     * <code>string summary = 8 [json_name = "summary"];</code>
+     * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSummary() {
@@ -2203,7 +2203,7 @@ private static final long serialVersionUID = 0L;
      * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
      * </pre>
      *
-     * <code>string summary = 8 [json_name = "summary"];</code>
+     * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for summary to set.
      * @return This builder for chaining.
      */
@@ -2230,7 +2230,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the subjects.
      */
     public com.google.protobuf.ProtocolStringList
@@ -2243,7 +2243,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of subjects.
      */
     public int getSubjectsCount() {
@@ -2254,7 +2254,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The subjects at the given index.
      */
@@ -2266,7 +2266,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the subjects at the given index.
      */
@@ -2279,7 +2279,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The subjects to set.
      * @return This builder for chaining.
@@ -2298,7 +2298,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The subjects to add.
      * @return This builder for chaining.
      */
@@ -2316,7 +2316,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The subjects to add.
      * @return This builder for chaining.
      */
@@ -2334,7 +2334,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSubjects() {
@@ -2349,7 +2349,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The features (or metrics) concerned.
      * </pre>
      *
-     * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+     * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the subjects to add.
      * @return This builder for chaining.
      */
@@ -2372,7 +2372,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the fireTime field is set.
      */
     public boolean hasFireTime() {
@@ -2383,7 +2383,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The fireTime.
      */
     public com.google.protobuf.Timestamp getFireTime() {
@@ -2398,7 +2398,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFireTime(com.google.protobuf.Timestamp value) {
       if (fireTimeBuilder_ == null) {
@@ -2418,7 +2418,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFireTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2436,7 +2436,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeFireTime(com.google.protobuf.Timestamp value) {
       if (fireTimeBuilder_ == null) {
@@ -2461,7 +2461,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFireTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2478,7 +2478,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getFireTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -2490,7 +2490,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getFireTimeOrBuilder() {
       if (fireTimeBuilder_ != null) {
@@ -2505,7 +2505,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert started firing.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+     * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2529,7 +2529,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the resolveTime field is set.
      */
     public boolean hasResolveTime() {
@@ -2540,7 +2540,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The resolveTime.
      */
     public com.google.protobuf.Timestamp getResolveTime() {
@@ -2555,7 +2555,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setResolveTime(com.google.protobuf.Timestamp value) {
       if (resolveTimeBuilder_ == null) {
@@ -2575,7 +2575,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setResolveTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2593,7 +2593,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeResolveTime(com.google.protobuf.Timestamp value) {
       if (resolveTimeBuilder_ == null) {
@@ -2618,7 +2618,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearResolveTime() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2635,7 +2635,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getResolveTimeBuilder() {
       bitField0_ |= 0x00000400;
@@ -2647,7 +2647,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getResolveTimeOrBuilder() {
       if (resolveTimeBuilder_ != null) {
@@ -2662,7 +2662,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert resolved.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+     * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2686,7 +2686,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -2697,7 +2697,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -2712,7 +2712,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2732,7 +2732,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2750,7 +2750,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2775,7 +2775,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00000800);
@@ -2792,7 +2792,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00000800;
@@ -2804,7 +2804,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -2819,7 +2819,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the alert last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2841,7 +2841,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What monitoring did about retraining.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for retrainingDecision.
      */
     @java.lang.Override public int getRetrainingDecisionValue() {
@@ -2852,7 +2852,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What monitoring did about retraining.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for retrainingDecision to set.
      * @return This builder for chaining.
      */
@@ -2867,7 +2867,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What monitoring did about retraining.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The retrainingDecision.
      */
     @java.lang.Override
@@ -2880,7 +2880,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What monitoring did about retraining.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The retrainingDecision to set.
      * @return This builder for chaining.
      */
@@ -2898,7 +2898,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What monitoring did about retraining.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRetrainingDecision() {
@@ -2915,7 +2915,7 @@ private static final long serialVersionUID = 0L;
      * `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The trainingJob.
      */
     public java.lang.String getTrainingJob() {
@@ -2936,7 +2936,7 @@ private static final long serialVersionUID = 0L;
      * `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for trainingJob.
      */
     public com.google.protobuf.ByteString
@@ -2958,7 +2958,7 @@ private static final long serialVersionUID = 0L;
      * `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The trainingJob to set.
      * @return This builder for chaining.
      */
@@ -2976,7 +2976,7 @@ private static final long serialVersionUID = 0L;
      * `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTrainingJob() {
@@ -2991,7 +2991,7 @@ private static final long serialVersionUID = 0L;
      * `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for trainingJob to set.
      * @return This builder for chaining.
      */
@@ -3011,7 +3011,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Details of the retraining decision.
      * </pre>
      *
-     * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+     * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The retrainingDetail.
      */
     public java.lang.String getRetrainingDetail() {
@@ -3031,7 +3031,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Details of the retraining decision.
      * </pre>
      *
-     * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+     * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for retrainingDetail.
      */
     public com.google.protobuf.ByteString
@@ -3052,7 +3052,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Details of the retraining decision.
      * </pre>
      *
-     * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+     * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The retrainingDetail to set.
      * @return This builder for chaining.
      */
@@ -3069,7 +3069,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Details of the retraining decision.
      * </pre>
      *
-     * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+     * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRetrainingDetail() {
@@ -3083,7 +3083,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Details of the retraining decision.
      * </pre>
      *
-     * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+     * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for retrainingDetail to set.
      * @return This builder for chaining.
      */
@@ -3105,7 +3105,7 @@ private static final long serialVersionUID = 0L;
      * version leaving every alias its traffic came through (each alias and where it points now).
      * </pre>
      *
-     * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+     * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The resolveReason.
      */
     public java.lang.String getResolveReason() {
@@ -3127,7 +3127,7 @@ private static final long serialVersionUID = 0L;
      * version leaving every alias its traffic came through (each alias and where it points now).
      * </pre>
      *
-     * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+     * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for resolveReason.
      */
     public com.google.protobuf.ByteString
@@ -3150,7 +3150,7 @@ private static final long serialVersionUID = 0L;
      * version leaving every alias its traffic came through (each alias and where it points now).
      * </pre>
      *
-     * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+     * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The resolveReason to set.
      * @return This builder for chaining.
      */
@@ -3169,7 +3169,7 @@ private static final long serialVersionUID = 0L;
      * version leaving every alias its traffic came through (each alias and where it points now).
      * </pre>
      *
-     * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+     * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearResolveReason() {
@@ -3185,7 +3185,7 @@ private static final long serialVersionUID = 0L;
      * version leaving every alias its traffic came through (each alias and where it points now).
      * </pre>
      *
-     * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+     * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for resolveReason to set.
      * @return This builder for chaining.
      */
@@ -3206,7 +3206,7 @@ private static final long serialVersionUID = 0L;
      * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
      * </pre>
      *
-     * <code>string report = 18 [json_name = "report"];</code>
+     * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The report.
      */
     public java.lang.String getReport() {
@@ -3227,7 +3227,7 @@ private static final long serialVersionUID = 0L;
      * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
      * </pre>
      *
-     * <code>string report = 18 [json_name = "report"];</code>
+     * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for report.
      */
     public com.google.protobuf.ByteString
@@ -3249,7 +3249,7 @@ private static final long serialVersionUID = 0L;
      * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
      * </pre>
      *
-     * <code>string report = 18 [json_name = "report"];</code>
+     * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The report to set.
      * @return This builder for chaining.
      */
@@ -3267,7 +3267,7 @@ private static final long serialVersionUID = 0L;
      * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
      * </pre>
      *
-     * <code>string report = 18 [json_name = "report"];</code>
+     * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearReport() {
@@ -3282,7 +3282,7 @@ private static final long serialVersionUID = 0L;
      * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
      * </pre>
      *
-     * <code>string report = 18 [json_name = "report"];</code>
+     * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for report to set.
      * @return This builder for chaining.
      */

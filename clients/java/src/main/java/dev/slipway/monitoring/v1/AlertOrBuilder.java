@@ -13,7 +13,7 @@ public interface AlertOrBuilder extends
    * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface AlertOrBuilder extends
    * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface AlertOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -42,7 +42,7 @@ public interface AlertOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface AlertOrBuilder extends
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -62,7 +62,7 @@ public interface AlertOrBuilder extends
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -73,7 +73,7 @@ public interface AlertOrBuilder extends
    * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   java.lang.String getPolicy();
@@ -82,7 +82,7 @@ public interface AlertOrBuilder extends
    * Output only. The policy that raised the alert, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   com.google.protobuf.ByteString
@@ -93,7 +93,7 @@ public interface AlertOrBuilder extends
    * Output only. What the alert is about.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -102,7 +102,7 @@ public interface AlertOrBuilder extends
    * Output only. What the alert is about.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.AlertKind kind = 5 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   dev.slipway.monitoring.v1.AlertKind getKind();
@@ -112,7 +112,7 @@ public interface AlertOrBuilder extends
    * Output only. How urgent it is.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for severity.
    */
   int getSeverityValue();
@@ -121,7 +121,7 @@ public interface AlertOrBuilder extends
    * Output only. How urgent it is.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 6 [json_name = "severity", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The severity.
    */
   dev.slipway.monitoring.v1.AlertSeverity getSeverity();
@@ -131,7 +131,7 @@ public interface AlertOrBuilder extends
    * Output only. Firing or resolved.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -140,7 +140,7 @@ public interface AlertOrBuilder extends
    * Output only. Firing or resolved.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state"];</code>
+   * <code>.slipway.monitoring.v1.AlertState state = 7 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   dev.slipway.monitoring.v1.AlertState getState();
@@ -151,7 +151,7 @@ public interface AlertOrBuilder extends
    * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
    * </pre>
    *
-   * <code>string summary = 8 [json_name = "summary"];</code>
+   * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The summary.
    */
   java.lang.String getSummary();
@@ -161,7 +161,7 @@ public interface AlertOrBuilder extends
    * `data drift: 3 of 20 features drifted (alcohol, ash, hue)`.
    * </pre>
    *
-   * <code>string summary = 8 [json_name = "summary"];</code>
+   * <code>string summary = 8 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for summary.
    */
   com.google.protobuf.ByteString
@@ -172,7 +172,7 @@ public interface AlertOrBuilder extends
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the subjects.
    */
   java.util.List<java.lang.String>
@@ -182,7 +182,7 @@ public interface AlertOrBuilder extends
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of subjects.
    */
   int getSubjectsCount();
@@ -191,7 +191,7 @@ public interface AlertOrBuilder extends
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The subjects at the given index.
    */
@@ -201,7 +201,7 @@ public interface AlertOrBuilder extends
    * Output only. The features (or metrics) concerned.
    * </pre>
    *
-   * <code>repeated string subjects = 9 [json_name = "subjects"];</code>
+   * <code>repeated string subjects = 9 [json_name = "subjects", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the subjects at the given index.
    */
@@ -213,7 +213,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fireTime field is set.
    */
   boolean hasFireTime();
@@ -222,7 +222,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fireTime.
    */
   com.google.protobuf.Timestamp getFireTime();
@@ -231,7 +231,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert started firing.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
+   * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getFireTimeOrBuilder();
 
@@ -240,7 +240,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the resolveTime field is set.
    */
   boolean hasResolveTime();
@@ -249,7 +249,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resolveTime.
    */
   com.google.protobuf.Timestamp getResolveTime();
@@ -258,7 +258,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert resolved.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
+   * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getResolveTimeOrBuilder();
 
@@ -267,7 +267,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -276,7 +276,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -285,7 +285,7 @@ public interface AlertOrBuilder extends
    * Output only. When the alert last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -294,7 +294,7 @@ public interface AlertOrBuilder extends
    * Output only. What monitoring did about retraining.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for retrainingDecision.
    */
   int getRetrainingDecisionValue();
@@ -303,7 +303,7 @@ public interface AlertOrBuilder extends
    * Output only. What monitoring did about retraining.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingDecision retraining_decision = 14 [json_name = "retrainingDecision", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retrainingDecision.
    */
   dev.slipway.monitoring.v1.RetrainingDecision getRetrainingDecision();
@@ -314,7 +314,7 @@ public interface AlertOrBuilder extends
    * `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The trainingJob.
    */
   java.lang.String getTrainingJob();
@@ -324,7 +324,7 @@ public interface AlertOrBuilder extends
    * `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string training_job = 15 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 15 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for trainingJob.
    */
   com.google.protobuf.ByteString
@@ -335,7 +335,7 @@ public interface AlertOrBuilder extends
    * Output only. Details of the retraining decision.
    * </pre>
    *
-   * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+   * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retrainingDetail.
    */
   java.lang.String getRetrainingDetail();
@@ -344,7 +344,7 @@ public interface AlertOrBuilder extends
    * Output only. Details of the retraining decision.
    * </pre>
    *
-   * <code>string retraining_detail = 16 [json_name = "retrainingDetail"];</code>
+   * <code>string retraining_detail = 16 [json_name = "retrainingDetail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for retrainingDetail.
    */
   com.google.protobuf.ByteString
@@ -357,7 +357,7 @@ public interface AlertOrBuilder extends
    * version leaving every alias its traffic came through (each alias and where it points now).
    * </pre>
    *
-   * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+   * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resolveReason.
    */
   java.lang.String getResolveReason();
@@ -368,7 +368,7 @@ public interface AlertOrBuilder extends
    * version leaving every alias its traffic came through (each alias and where it points now).
    * </pre>
    *
-   * <code>string resolve_reason = 17 [json_name = "resolveReason"];</code>
+   * <code>string resolve_reason = 17 [json_name = "resolveReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for resolveReason.
    */
   com.google.protobuf.ByteString
@@ -380,7 +380,7 @@ public interface AlertOrBuilder extends
    * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
    * </pre>
    *
-   * <code>string report = 18 [json_name = "report"];</code>
+   * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The report.
    */
   java.lang.String getReport();
@@ -390,7 +390,7 @@ public interface AlertOrBuilder extends
    * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
    * </pre>
    *
-   * <code>string report = 18 [json_name = "report"];</code>
+   * <code>string report = 18 [json_name = "report", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for report.
    */
   com.google.protobuf.ByteString

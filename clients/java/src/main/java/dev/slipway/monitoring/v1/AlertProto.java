@@ -30,55 +30,68 @@ public final class AlertProto {
   static {
     java.lang.String[] descriptorData = {
       "\n!slipway/monitoring/v1/alert.proto\022\025sli" +
-      "pway.monitoring.v1\032\037google/protobuf/time" +
-      "stamp.proto\"\373\005\n\005Alert\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\022\024\n\005model\030\002 \001(\tR\005model\022#\n\rmodel_version" +
-      "\030\003 \001(\tR\014modelVersion\022\026\n\006policy\030\004 \001(\tR\006po" +
-      "licy\0224\n\004kind\030\005 \001(\0162 .slipway.monitoring." +
-      "v1.AlertKindR\004kind\022@\n\010severity\030\006 \001(\0162$.s" +
-      "lipway.monitoring.v1.AlertSeverityR\010seve" +
-      "rity\0227\n\005state\030\007 \001(\0162!.slipway.monitoring" +
-      ".v1.AlertStateR\005state\022\030\n\007summary\030\010 \001(\tR\007" +
-      "summary\022\032\n\010subjects\030\t \003(\tR\010subjects\0227\n\tf" +
-      "ire_time\030\013 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\010fireTime\022=\n\014resolve_time\030\014 \001(\0132\032.goo" +
-      "gle.protobuf.TimestampR\013resolveTime\022;\n\013u" +
-      "pdate_time\030\r \001(\0132\032.google.protobuf.Times" +
-      "tampR\nupdateTime\022Z\n\023retraining_decision\030" +
-      "\016 \001(\0162).slipway.monitoring.v1.Retraining" +
-      "DecisionR\022retrainingDecision\022!\n\014training" +
-      "_job\030\017 \001(\tR\013trainingJob\022+\n\021retraining_de" +
-      "tail\030\020 \001(\tR\020retrainingDetail\022%\n\016resolve_" +
-      "reason\030\021 \001(\tR\rresolveReason\022\026\n\006report\030\022 " +
-      "\001(\tR\006reportJ\004\010\n\020\013*\240\002\n\tAlertKind\022\032\n\026ALERT" +
-      "_KIND_UNSPECIFIED\020\000\022\031\n\025ALERT_KIND_DATA_D" +
-      "RIFT\020\001\022\037\n\033ALERT_KIND_PREDICTION_DRIFT\020\002\022" +
-      "\033\n\027ALERT_KIND_TARGET_DRIFT\020\003\022\032\n\026ALERT_KI" +
-      "ND_PERFORMANCE\020\004\022\034\n\030ALERT_KIND_CONCEPT_D" +
-      "RIFT\020\005\022\033\n\027ALERT_KIND_DATA_QUALITY\020\006\022$\n A" +
-      "LERT_KIND_ESTIMATED_PERFORMANCE\020\007\022!\n\035ALE" +
-      "RT_KIND_MULTIVARIATE_DRIFT\020\010*\201\001\n\rAlertSe" +
-      "verity\022\036\n\032ALERT_SEVERITY_UNSPECIFIED\020\000\022\027" +
-      "\n\023ALERT_SEVERITY_INFO\020\001\022\032\n\026ALERT_SEVERIT" +
-      "Y_WARNING\020\002\022\033\n\027ALERT_SEVERITY_CRITICAL\020\003" +
-      "*[\n\nAlertState\022\033\n\027ALERT_STATE_UNSPECIFIE" +
-      "D\020\000\022\026\n\022ALERT_STATE_FIRING\020\001\022\030\n\024ALERT_STA" +
-      "TE_RESOLVED\020\002*\323\001\n\022RetrainingDecision\022#\n\037" +
-      "RETRAINING_DECISION_UNSPECIFIED\020\000\022!\n\035RET" +
-      "RAINING_DECISION_TRIGGERED\020\001\022(\n$RETRAINI" +
-      "NG_DECISION_SKIPPED_COOLDOWN\020\002\022+\n\'RETRAI" +
-      "NING_DECISION_SKIPPED_JOB_RUNNING\020\003\022\036\n\032R" +
-      "ETRAINING_DECISION_FAILED\020\004B\345\001\n\031dev.slip" +
-      "way.monitoring.v1B\nAlertProtoP\001ZFgithub." +
-      "com/slipway-mlops/slipway/clients/go/mon" +
-      "itoring/v1;monitoringv1\242\002\003SMX\252\002\025Slipway." +
-      "Monitoring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!" +
-      "Slipway\\Monitoring\\V1\\GPBMetadata\352\002\027Slip" +
-      "way::Monitoring::V1b\006proto3"
+      "pway.monitoring.v1\032\037google/api/field_beh" +
+      "avior.proto\032\031google/api/resource.proto\032\037" +
+      "google/protobuf/timestamp.proto\"\345\010\n\005Aler" +
+      "t\022\030\n\004name\030\001 \001(\tB\004\342A\001\010R\004name\0229\n\005model\030\002 \001" +
+      "(\tB#\342A\001\003\372A\034\n\032registry.slipway.dev/ModelR" +
+      "\005model\022O\n\rmodel_version\030\003 \001(\tB*\342A\001\003\372A#\n!" +
+      "registry.slipway.dev/ModelVersionR\014model" +
+      "Version\022H\n\006policy\030\004 \001(\tB0\342A\001\003\372A)\n\'monito" +
+      "ring.slipway.dev/MonitoringPolicyR\006polic" +
+      "y\022:\n\004kind\030\005 \001(\0162 .slipway.monitoring.v1." +
+      "AlertKindB\004\342A\001\003R\004kind\022F\n\010severity\030\006 \001(\0162" +
+      "$.slipway.monitoring.v1.AlertSeverityB\004\342" +
+      "A\001\003R\010severity\022=\n\005state\030\007 \001(\0162!.slipway.m" +
+      "onitoring.v1.AlertStateB\004\342A\001\003R\005state\022\036\n\007" +
+      "summary\030\010 \001(\tB\004\342A\001\003R\007summary\022 \n\010subjects" +
+      "\030\t \003(\tB\004\342A\001\003R\010subjects\022=\n\tfire_time\030\013 \001(" +
+      "\0132\032.google.protobuf.TimestampB\004\342A\001\003R\010fir" +
+      "eTime\022C\n\014resolve_time\030\014 \001(\0132\032.google.pro" +
+      "tobuf.TimestampB\004\342A\001\003R\013resolveTime\022A\n\013up" +
+      "date_time\030\r \001(\0132\032.google.protobuf.Timest" +
+      "ampB\004\342A\001\003R\nupdateTime\022`\n\023retraining_deci" +
+      "sion\030\016 \001(\0162).slipway.monitoring.v1.Retra" +
+      "iningDecisionB\004\342A\001\003R\022retrainingDecision\022" +
+      "L\n\014training_job\030\017 \001(\tB)\342A\001\003\372A\"\n training" +
+      ".slipway.dev/TrainingJobR\013trainingJob\0221\n" +
+      "\021retraining_detail\030\020 \001(\tB\004\342A\001\003R\020retraini" +
+      "ngDetail\022+\n\016resolve_reason\030\021 \001(\tB\004\342A\001\003R\r" +
+      "resolveReason\022H\n\006report\030\022 \001(\tB0\342A\001\003\372A)\n\'" +
+      "monitoring.slipway.dev/MonitoringReportR" +
+      "\006report:@\352A=\n\034monitoring.slipway.dev/Ale" +
+      "rt\022\016alerts/{alert}*\006alerts2\005alertJ\004\010\n\020\013*" +
+      "\240\002\n\tAlertKind\022\032\n\026ALERT_KIND_UNSPECIFIED\020" +
+      "\000\022\031\n\025ALERT_KIND_DATA_DRIFT\020\001\022\037\n\033ALERT_KI" +
+      "ND_PREDICTION_DRIFT\020\002\022\033\n\027ALERT_KIND_TARG" +
+      "ET_DRIFT\020\003\022\032\n\026ALERT_KIND_PERFORMANCE\020\004\022\034" +
+      "\n\030ALERT_KIND_CONCEPT_DRIFT\020\005\022\033\n\027ALERT_KI" +
+      "ND_DATA_QUALITY\020\006\022$\n ALERT_KIND_ESTIMATE" +
+      "D_PERFORMANCE\020\007\022!\n\035ALERT_KIND_MULTIVARIA" +
+      "TE_DRIFT\020\010*\201\001\n\rAlertSeverity\022\036\n\032ALERT_SE" +
+      "VERITY_UNSPECIFIED\020\000\022\027\n\023ALERT_SEVERITY_I" +
+      "NFO\020\001\022\032\n\026ALERT_SEVERITY_WARNING\020\002\022\033\n\027ALE" +
+      "RT_SEVERITY_CRITICAL\020\003*[\n\nAlertState\022\033\n\027" +
+      "ALERT_STATE_UNSPECIFIED\020\000\022\026\n\022ALERT_STATE" +
+      "_FIRING\020\001\022\030\n\024ALERT_STATE_RESOLVED\020\002*\323\001\n\022" +
+      "RetrainingDecision\022#\n\037RETRAINING_DECISIO" +
+      "N_UNSPECIFIED\020\000\022!\n\035RETRAINING_DECISION_T" +
+      "RIGGERED\020\001\022(\n$RETRAINING_DECISION_SKIPPE" +
+      "D_COOLDOWN\020\002\022+\n\'RETRAINING_DECISION_SKIP" +
+      "PED_JOB_RUNNING\020\003\022\036\n\032RETRAINING_DECISION" +
+      "_FAILED\020\004B\345\001\n\031dev.slipway.monitoring.v1B" +
+      "\nAlertProtoP\001ZFgithub.com/slipway-mlops/" +
+      "slipway/clients/go/monitoring/v1;monitor" +
+      "ingv1\242\002\003SMX\252\002\025Slipway.Monitoring.V1\312\002\025Sl" +
+      "ipway\\Monitoring\\V1\342\002!Slipway\\Monitoring" +
+      "\\V1\\GPBMetadata\352\002\027Slipway::Monitoring::V" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_slipway_monitoring_v1_Alert_descriptor =
@@ -87,6 +100,15 @@ public final class AlertProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_Alert_descriptor,
         new java.lang.String[] { "Name", "Model", "ModelVersion", "Policy", "Kind", "Severity", "State", "Summary", "Subjects", "FireTime", "ResolveTime", "UpdateTime", "RetrainingDecision", "TrainingJob", "RetrainingDetail", "ResolveReason", "Report", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }
 

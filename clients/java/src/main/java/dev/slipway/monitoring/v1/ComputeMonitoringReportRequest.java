@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * the model's first enabled policy, or the defaults.
    * </pre>
    *
-   * <code>string policy = 2 [json_name = "policy"];</code>
+   * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * the model's first enabled policy, or the defaults.
    * </pre>
    *
-   * <code>string policy = 2 [json_name = "policy"];</code>
+   * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   @java.lang.Override
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -199,7 +199,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -211,7 +211,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -661,7 +661,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -719,7 +719,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -733,7 +733,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -754,7 +754,7 @@ private static final long serialVersionUID = 0L;
      * the model's first enabled policy, or the defaults.
      * </pre>
      *
-     * <code>string policy = 2 [json_name = "policy"];</code>
+     * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The policy.
      */
     public java.lang.String getPolicy() {
@@ -775,7 +775,7 @@ private static final long serialVersionUID = 0L;
      * the model's first enabled policy, or the defaults.
      * </pre>
      *
-     * <code>string policy = 2 [json_name = "policy"];</code>
+     * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for policy.
      */
     public com.google.protobuf.ByteString
@@ -797,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * the model's first enabled policy, or the defaults.
      * </pre>
      *
-     * <code>string policy = 2 [json_name = "policy"];</code>
+     * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The policy to set.
      * @return This builder for chaining.
      */
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * the model's first enabled policy, or the defaults.
      * </pre>
      *
-     * <code>string policy = 2 [json_name = "policy"];</code>
+     * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPolicy() {
@@ -830,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * the model's first enabled policy, or the defaults.
      * </pre>
      *
-     * <code>string policy = 2 [json_name = "policy"];</code>
+     * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for policy to set.
      * @return This builder for chaining.
      */
@@ -852,7 +852,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -863,7 +863,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -878,7 +878,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -898,7 +898,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -916,7 +916,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -958,7 +958,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000004;
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -985,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1009,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -1035,7 +1035,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1055,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1073,7 +1073,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1098,7 +1098,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1115,7 +1115,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000008;
@@ -1127,7 +1127,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -1142,7 +1142,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The window's end; default now.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

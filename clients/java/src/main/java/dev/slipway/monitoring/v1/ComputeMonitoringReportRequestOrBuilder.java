@@ -13,7 +13,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -22,7 +22,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * the model's first enabled policy, or the defaults.
    * </pre>
    *
-   * <code>string policy = 2 [json_name = "policy"];</code>
+   * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   java.lang.String getPolicy();
@@ -44,7 +44,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * the model's first enabled policy, or the defaults.
    * </pre>
    *
-   * <code>string policy = 2 [json_name = "policy"];</code>
+   * <code>string policy = 2 [json_name = "policy", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -64,7 +64,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -73,7 +73,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -82,7 +82,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -91,7 +91,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -100,7 +100,7 @@ public interface ComputeMonitoringReportRequestOrBuilder extends
    * Optional. The window's end; default now.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 }

@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The detector used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for detector.
    */
   @java.lang.Override public int getDetectorValue() {
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The detector used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detector.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.ConceptDriftDetector getDetector() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsParameters(
@@ -135,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.Double> getParametersMap() {
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public double getParametersOrDefault(
@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public double getParametersOrThrow(
@@ -183,7 +183,7 @@ private static final long serialVersionUID = 0L;
    * Whether a change was detected.
    * </pre>
    *
-   * <code>bool detected = 3 [json_name = "detected"];</code>
+   * <code>bool detected = 3 [json_name = "detected", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detected.
    */
   @java.lang.Override
@@ -198,7 +198,7 @@ private static final long serialVersionUID = 0L;
    * The detector's statistic at the end of the window (or at detection).
    * </pre>
    *
-   * <code>double statistic = 4 [json_name = "statistic"];</code>
+   * <code>double statistic = 4 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statistic.
    */
   @java.lang.Override
@@ -213,7 +213,7 @@ private static final long serialVersionUID = 0L;
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the detectionTime field is set.
    */
   @java.lang.Override
@@ -225,7 +225,7 @@ private static final long serialVersionUID = 0L;
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detectionTime.
    */
   @java.lang.Override
@@ -237,7 +237,7 @@ private static final long serialVersionUID = 0L;
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getDetectionTimeOrBuilder() {
@@ -733,7 +733,7 @@ private static final long serialVersionUID = 0L;
      * The detector used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for detector.
      */
     @java.lang.Override public int getDetectorValue() {
@@ -744,7 +744,7 @@ private static final long serialVersionUID = 0L;
      * The detector used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for detector to set.
      * @return This builder for chaining.
      */
@@ -759,7 +759,7 @@ private static final long serialVersionUID = 0L;
      * The detector used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detector.
      */
     @java.lang.Override
@@ -772,7 +772,7 @@ private static final long serialVersionUID = 0L;
      * The detector used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detector to set.
      * @return This builder for chaining.
      */
@@ -790,7 +790,7 @@ private static final long serialVersionUID = 0L;
      * The detector used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetector() {
@@ -831,7 +831,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsParameters(
@@ -852,7 +852,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.Double> getParametersMap() {
@@ -863,7 +863,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public double getParametersOrDefault(
@@ -879,7 +879,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public double getParametersOrThrow(
@@ -903,7 +903,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeParameters(
         java.lang.String key) {
@@ -926,7 +926,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putParameters(
         java.lang.String key,
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * The parameters used, by name.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+     * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllParameters(
         java.util.Map<java.lang.String, java.lang.Double> values) {
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
      * Whether a change was detected.
      * </pre>
      *
-     * <code>bool detected = 3 [json_name = "detected"];</code>
+     * <code>bool detected = 3 [json_name = "detected", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detected.
      */
     @java.lang.Override
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * Whether a change was detected.
      * </pre>
      *
-     * <code>bool detected = 3 [json_name = "detected"];</code>
+     * <code>bool detected = 3 [json_name = "detected", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detected to set.
      * @return This builder for chaining.
      */
@@ -987,7 +987,7 @@ private static final long serialVersionUID = 0L;
      * Whether a change was detected.
      * </pre>
      *
-     * <code>bool detected = 3 [json_name = "detected"];</code>
+     * <code>bool detected = 3 [json_name = "detected", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetected() {
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * The detector's statistic at the end of the window (or at detection).
      * </pre>
      *
-     * <code>double statistic = 4 [json_name = "statistic"];</code>
+     * <code>double statistic = 4 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statistic.
      */
     @java.lang.Override
@@ -1015,7 +1015,7 @@ private static final long serialVersionUID = 0L;
      * The detector's statistic at the end of the window (or at detection).
      * </pre>
      *
-     * <code>double statistic = 4 [json_name = "statistic"];</code>
+     * <code>double statistic = 4 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statistic to set.
      * @return This builder for chaining.
      */
@@ -1031,7 +1031,7 @@ private static final long serialVersionUID = 0L;
      * The detector's statistic at the end of the window (or at detection).
      * </pre>
      *
-     * <code>double statistic = 4 [json_name = "statistic"];</code>
+     * <code>double statistic = 4 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatistic() {
@@ -1049,7 +1049,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the detectionTime field is set.
      */
     public boolean hasDetectionTime() {
@@ -1060,7 +1060,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detectionTime.
      */
     public com.google.protobuf.Timestamp getDetectionTime() {
@@ -1075,7 +1075,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDetectionTime(com.google.protobuf.Timestamp value) {
       if (detectionTimeBuilder_ == null) {
@@ -1095,7 +1095,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDetectionTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1113,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDetectionTime(com.google.protobuf.Timestamp value) {
       if (detectionTimeBuilder_ == null) {
@@ -1138,7 +1138,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDetectionTime() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1155,7 +1155,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getDetectionTimeBuilder() {
       bitField0_ |= 0x00000010;
@@ -1167,7 +1167,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getDetectionTimeOrBuilder() {
       if (detectionTimeBuilder_ != null) {
@@ -1182,7 +1182,7 @@ private static final long serialVersionUID = 0L;
      * The time of the labeled prediction at which the change was detected.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+     * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -13,7 +13,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The detector used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for detector.
    */
   int getDetectorValue();
@@ -22,7 +22,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The detector used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector detector = 1 [json_name = "detector", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detector.
    */
   dev.slipway.monitoring.v1.ConceptDriftDetector getDetector();
@@ -32,7 +32,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getParametersCount();
   /**
@@ -40,7 +40,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsParameters(
       java.lang.String key);
@@ -55,7 +55,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.Double>
   getParametersMap();
@@ -64,7 +64,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   double getParametersOrDefault(
       java.lang.String key,
@@ -74,7 +74,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The parameters used, by name.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters"];</code>
+   * <code>map&lt;string, double&gt; parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   double getParametersOrThrow(
       java.lang.String key);
@@ -84,7 +84,7 @@ public interface ConceptDriftResultOrBuilder extends
    * Whether a change was detected.
    * </pre>
    *
-   * <code>bool detected = 3 [json_name = "detected"];</code>
+   * <code>bool detected = 3 [json_name = "detected", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detected.
    */
   boolean getDetected();
@@ -94,7 +94,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The detector's statistic at the end of the window (or at detection).
    * </pre>
    *
-   * <code>double statistic = 4 [json_name = "statistic"];</code>
+   * <code>double statistic = 4 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statistic.
    */
   double getStatistic();
@@ -104,7 +104,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the detectionTime field is set.
    */
   boolean hasDetectionTime();
@@ -113,7 +113,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detectionTime.
    */
   com.google.protobuf.Timestamp getDetectionTime();
@@ -122,7 +122,7 @@ public interface ConceptDriftResultOrBuilder extends
    * The time of the labeled prediction at which the change was detected.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime"];</code>
+   * <code>.google.protobuf.Timestamp detection_time = 5 [json_name = "detectionTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getDetectionTimeOrBuilder();
 }

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the monitoringPolicy field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The monitoringPolicy.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder() {
@@ -94,7 +94,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
-   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The monitoringPolicyId.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
-   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for monitoringPolicyId.
    */
   @java.lang.Override
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy is created, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -163,7 +163,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy is created, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -210,7 +210,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -659,7 +659,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the monitoringPolicy field is set.
      */
     public boolean hasMonitoringPolicy() {
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The monitoringPolicy.
      */
     public dev.slipway.monitoring.v1.MonitoringPolicy getMonitoringPolicy() {
@@ -685,7 +685,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMonitoringPolicy(dev.slipway.monitoring.v1.MonitoringPolicy value) {
       if (monitoringPolicyBuilder_ == null) {
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMonitoringPolicy(
         dev.slipway.monitoring.v1.MonitoringPolicy.Builder builderForValue) {
@@ -723,7 +723,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeMonitoringPolicy(dev.slipway.monitoring.v1.MonitoringPolicy value) {
       if (monitoringPolicyBuilder_ == null) {
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearMonitoringPolicy() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -765,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.MonitoringPolicy.Builder getMonitoringPolicyBuilder() {
       bitField0_ |= 0x00000001;
@@ -777,7 +777,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder() {
       if (monitoringPolicyBuilder_ != null) {
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy to create.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.MonitoringPolicy, dev.slipway.monitoring.v1.MonitoringPolicy.Builder, dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder> 
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
-     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The monitoringPolicyId.
      */
     public java.lang.String getMonitoringPolicyId() {
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
-     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for monitoringPolicyId.
      */
     public com.google.protobuf.ByteString
@@ -858,7 +858,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
-     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The monitoringPolicyId to set.
      * @return This builder for chaining.
      */
@@ -876,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
-     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMonitoringPolicyId() {
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
-     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+     * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for monitoringPolicyId to set.
      * @return This builder for chaining.
      */
@@ -911,7 +911,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is created, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is created, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -952,7 +952,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is created, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -969,7 +969,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is created, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is created, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1023,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1044,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1061,7 +1061,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1075,7 +1075,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the monitoringPolicy field is set.
    */
   boolean hasMonitoringPolicy();
@@ -22,7 +22,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The monitoringPolicy.
    */
   dev.slipway.monitoring.v1.MonitoringPolicy getMonitoringPolicy();
@@ -31,7 +31,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Required. The policy to create.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder();
 
@@ -41,7 +41,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
-   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The monitoringPolicyId.
    */
   java.lang.String getMonitoringPolicyId();
@@ -51,7 +51,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
-   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
+   * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for monitoringPolicyId.
    */
   com.google.protobuf.ByteString
@@ -62,7 +62,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy is created, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -71,7 +71,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy is created, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -82,7 +82,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -91,7 +91,7 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

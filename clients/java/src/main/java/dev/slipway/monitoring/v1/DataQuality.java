@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.FeatureQuality> getFeaturesList() {
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.FeatureQualityOrBuilder> 
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getFeaturesCount() {
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.FeatureQuality getFeatures(int index) {
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.FeatureQualityOrBuilder getFeaturesOrBuilder(
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.SchemaIssue> getSchemaIssuesList() {
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.SchemaIssueOrBuilder> 
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getSchemaIssuesCount() {
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.SchemaIssue getSchemaIssues(int index) {
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.SchemaIssueOrBuilder getSchemaIssuesOrBuilder(
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * Whether any threshold of the policy was exceeded.
    * </pre>
    *
-   * <code>bool issues_found = 3 [json_name = "issuesFound"];</code>
+   * <code>bool issues_found = 3 [json_name = "issuesFound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The issuesFound.
    */
   @java.lang.Override
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.FeatureQuality> getFeaturesList() {
       if (featuresBuilder_ == null) {
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getFeaturesCount() {
       if (featuresBuilder_ == null) {
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureQuality getFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.monitoring.v1.FeatureQuality value) {
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.monitoring.v1.FeatureQuality.Builder builderForValue) {
@@ -750,7 +750,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(dev.slipway.monitoring.v1.FeatureQuality value) {
       if (featuresBuilder_ == null) {
@@ -770,7 +770,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.monitoring.v1.FeatureQuality value) {
@@ -791,7 +791,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         dev.slipway.monitoring.v1.FeatureQuality.Builder builderForValue) {
@@ -809,7 +809,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.monitoring.v1.FeatureQuality.Builder builderForValue) {
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllFeatures(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.FeatureQuality> values) {
@@ -846,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFeatures() {
       if (featuresBuilder_ == null) {
@@ -863,7 +863,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -880,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureQuality.Builder getFeaturesBuilder(
         int index) {
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureQualityOrBuilder getFeaturesOrBuilder(
         int index) {
@@ -905,7 +905,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.FeatureQualityOrBuilder> 
          getFeaturesOrBuilderList() {
@@ -920,7 +920,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureQuality.Builder addFeaturesBuilder() {
       return getFeaturesFieldBuilder().addBuilder(
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureQuality.Builder addFeaturesBuilder(
         int index) {
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.FeatureQuality.Builder> 
          getFeaturesBuilderList() {
@@ -981,7 +981,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.SchemaIssue> getSchemaIssuesList() {
       if (schemaIssuesBuilder_ == null) {
@@ -995,7 +995,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getSchemaIssuesCount() {
       if (schemaIssuesBuilder_ == null) {
@@ -1009,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.SchemaIssue getSchemaIssues(int index) {
       if (schemaIssuesBuilder_ == null) {
@@ -1023,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSchemaIssues(
         int index, dev.slipway.monitoring.v1.SchemaIssue value) {
@@ -1044,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSchemaIssues(
         int index, dev.slipway.monitoring.v1.SchemaIssue.Builder builderForValue) {
@@ -1062,7 +1062,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSchemaIssues(dev.slipway.monitoring.v1.SchemaIssue value) {
       if (schemaIssuesBuilder_ == null) {
@@ -1082,7 +1082,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSchemaIssues(
         int index, dev.slipway.monitoring.v1.SchemaIssue value) {
@@ -1103,7 +1103,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSchemaIssues(
         dev.slipway.monitoring.v1.SchemaIssue.Builder builderForValue) {
@@ -1121,7 +1121,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSchemaIssues(
         int index, dev.slipway.monitoring.v1.SchemaIssue.Builder builderForValue) {
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllSchemaIssues(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.SchemaIssue> values) {
@@ -1158,7 +1158,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSchemaIssues() {
       if (schemaIssuesBuilder_ == null) {
@@ -1175,7 +1175,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeSchemaIssues(int index) {
       if (schemaIssuesBuilder_ == null) {
@@ -1192,7 +1192,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.SchemaIssue.Builder getSchemaIssuesBuilder(
         int index) {
@@ -1203,7 +1203,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.SchemaIssueOrBuilder getSchemaIssuesOrBuilder(
         int index) {
@@ -1217,7 +1217,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.SchemaIssueOrBuilder> 
          getSchemaIssuesOrBuilderList() {
@@ -1232,7 +1232,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.SchemaIssue.Builder addSchemaIssuesBuilder() {
       return getSchemaIssuesFieldBuilder().addBuilder(
@@ -1243,7 +1243,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.SchemaIssue.Builder addSchemaIssuesBuilder(
         int index) {
@@ -1255,7 +1255,7 @@ private static final long serialVersionUID = 0L;
      * Schema problems found in the window.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+     * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.SchemaIssue.Builder> 
          getSchemaIssuesBuilderList() {
@@ -1282,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * Whether any threshold of the policy was exceeded.
      * </pre>
      *
-     * <code>bool issues_found = 3 [json_name = "issuesFound"];</code>
+     * <code>bool issues_found = 3 [json_name = "issuesFound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The issuesFound.
      */
     @java.lang.Override
@@ -1294,7 +1294,7 @@ private static final long serialVersionUID = 0L;
      * Whether any threshold of the policy was exceeded.
      * </pre>
      *
-     * <code>bool issues_found = 3 [json_name = "issuesFound"];</code>
+     * <code>bool issues_found = 3 [json_name = "issuesFound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The issuesFound to set.
      * @return This builder for chaining.
      */
@@ -1310,7 +1310,7 @@ private static final long serialVersionUID = 0L;
      * Whether any threshold of the policy was exceeded.
      * </pre>
      *
-     * <code>bool issues_found = 3 [json_name = "issuesFound"];</code>
+     * <code>bool issues_found = 3 [json_name = "issuesFound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearIssuesFound() {

@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * reference's share.
    * </pre>
    *
-   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxMissingShare field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * reference's share.
    * </pre>
    *
-   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxMissingShare.
    */
   @java.lang.Override
@@ -82,7 +82,7 @@ private static final long serialVersionUID = 0L;
    * 0.05.
    * </pre>
    *
-   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxOutOfRangeShare field is set.
    */
   @java.lang.Override
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * 0.05.
    * </pre>
    *
-   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxOutOfRangeShare.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Alert on categories never seen in training.
    * </pre>
    *
-   * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories"];</code>
+   * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnUnseenCategories.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The severity of data quality alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   @java.lang.Override public int getSeverityValue() {
@@ -136,7 +136,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The severity of data quality alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertSeverity getSeverity() {
@@ -567,7 +567,7 @@ private static final long serialVersionUID = 0L;
      * reference's share.
      * </pre>
      *
-     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxMissingShare field is set.
      */
     @java.lang.Override
@@ -580,7 +580,7 @@ private static final long serialVersionUID = 0L;
      * reference's share.
      * </pre>
      *
-     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxMissingShare.
      */
     @java.lang.Override
@@ -593,7 +593,7 @@ private static final long serialVersionUID = 0L;
      * reference's share.
      * </pre>
      *
-     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxMissingShare to set.
      * @return This builder for chaining.
      */
@@ -610,7 +610,7 @@ private static final long serialVersionUID = 0L;
      * reference's share.
      * </pre>
      *
-     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+     * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxMissingShare() {
@@ -627,7 +627,7 @@ private static final long serialVersionUID = 0L;
      * 0.05.
      * </pre>
      *
-     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxOutOfRangeShare field is set.
      */
     @java.lang.Override
@@ -640,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * 0.05.
      * </pre>
      *
-     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxOutOfRangeShare.
      */
     @java.lang.Override
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * 0.05.
      * </pre>
      *
-     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxOutOfRangeShare to set.
      * @return This builder for chaining.
      */
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * 0.05.
      * </pre>
      *
-     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+     * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxOutOfRangeShare() {
@@ -686,7 +686,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Alert on categories never seen in training.
      * </pre>
      *
-     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories"];</code>
+     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The alertOnUnseenCategories.
      */
     @java.lang.Override
@@ -698,7 +698,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Alert on categories never seen in training.
      * </pre>
      *
-     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories"];</code>
+     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The alertOnUnseenCategories to set.
      * @return This builder for chaining.
      */
@@ -714,7 +714,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Alert on categories never seen in training.
      * </pre>
      *
-     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories"];</code>
+     * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlertOnUnseenCategories() {
@@ -730,7 +730,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of data quality alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for severity.
      */
     @java.lang.Override public int getSeverityValue() {
@@ -741,7 +741,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of data quality alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for severity to set.
      * @return This builder for chaining.
      */
@@ -756,7 +756,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of data quality alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The severity.
      */
     @java.lang.Override
@@ -769,7 +769,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of data quality alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The severity to set.
      * @return This builder for chaining.
      */
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of data quality alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSeverity() {

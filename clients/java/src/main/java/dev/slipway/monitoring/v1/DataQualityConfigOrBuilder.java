@@ -14,7 +14,7 @@ public interface DataQualityConfigOrBuilder extends
    * reference's share.
    * </pre>
    *
-   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxMissingShare field is set.
    */
   boolean hasMaxMissingShare();
@@ -24,7 +24,7 @@ public interface DataQualityConfigOrBuilder extends
    * reference's share.
    * </pre>
    *
-   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare"];</code>
+   * <code>optional double max_missing_share = 1 [json_name = "maxMissingShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxMissingShare.
    */
   double getMaxMissingShare();
@@ -35,7 +35,7 @@ public interface DataQualityConfigOrBuilder extends
    * 0.05.
    * </pre>
    *
-   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxOutOfRangeShare field is set.
    */
   boolean hasMaxOutOfRangeShare();
@@ -45,7 +45,7 @@ public interface DataQualityConfigOrBuilder extends
    * 0.05.
    * </pre>
    *
-   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare"];</code>
+   * <code>optional double max_out_of_range_share = 2 [json_name = "maxOutOfRangeShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxOutOfRangeShare.
    */
   double getMaxOutOfRangeShare();
@@ -55,7 +55,7 @@ public interface DataQualityConfigOrBuilder extends
    * Optional. Alert on categories never seen in training.
    * </pre>
    *
-   * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories"];</code>
+   * <code>bool alert_on_unseen_categories = 3 [json_name = "alertOnUnseenCategories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnUnseenCategories.
    */
   boolean getAlertOnUnseenCategories();
@@ -65,7 +65,7 @@ public interface DataQualityConfigOrBuilder extends
    * Optional. The severity of data quality alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   int getSeverityValue();
@@ -74,7 +74,7 @@ public interface DataQualityConfigOrBuilder extends
    * Optional. The severity of data quality alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   dev.slipway.monitoring.v1.AlertSeverity getSeverity();

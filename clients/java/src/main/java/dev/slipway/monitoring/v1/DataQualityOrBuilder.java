@@ -13,7 +13,7 @@ public interface DataQualityOrBuilder extends
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.FeatureQuality> 
       getFeaturesList();
@@ -22,7 +22,7 @@ public interface DataQualityOrBuilder extends
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.FeatureQuality getFeatures(int index);
   /**
@@ -30,7 +30,7 @@ public interface DataQualityOrBuilder extends
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getFeaturesCount();
   /**
@@ -38,7 +38,7 @@ public interface DataQualityOrBuilder extends
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.FeatureQualityOrBuilder> 
       getFeaturesOrBuilderList();
@@ -47,7 +47,7 @@ public interface DataQualityOrBuilder extends
    * One entry per input feature.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureQuality features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.FeatureQualityOrBuilder getFeaturesOrBuilder(
       int index);
@@ -57,7 +57,7 @@ public interface DataQualityOrBuilder extends
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.SchemaIssue> 
       getSchemaIssuesList();
@@ -66,7 +66,7 @@ public interface DataQualityOrBuilder extends
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.SchemaIssue getSchemaIssues(int index);
   /**
@@ -74,7 +74,7 @@ public interface DataQualityOrBuilder extends
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getSchemaIssuesCount();
   /**
@@ -82,7 +82,7 @@ public interface DataQualityOrBuilder extends
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.SchemaIssueOrBuilder> 
       getSchemaIssuesOrBuilderList();
@@ -91,7 +91,7 @@ public interface DataQualityOrBuilder extends
    * Schema problems found in the window.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues"];</code>
+   * <code>repeated .slipway.monitoring.v1.SchemaIssue schema_issues = 2 [json_name = "schemaIssues", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.SchemaIssueOrBuilder getSchemaIssuesOrBuilder(
       int index);
@@ -101,7 +101,7 @@ public interface DataQualityOrBuilder extends
    * Whether any threshold of the policy was exceeded.
    * </pre>
    *
-   * <code>bool issues_found = 3 [json_name = "issuesFound"];</code>
+   * <code>bool issues_found = 3 [json_name = "issuesFound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The issuesFound.
    */
   boolean getIssuesFound();

@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.FeatureDrift> getFeaturesList() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.FeatureDriftOrBuilder> 
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getFeaturesCount() {
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.FeatureDrift getFeatures(int index) {
@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.FeatureDriftOrBuilder getFeaturesOrBuilder(
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * The number of drifted columns.
    * </pre>
    *
-   * <code>int32 drifted_count = 2 [json_name = "driftedCount"];</code>
+   * <code>int32 drifted_count = 2 [json_name = "driftedCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The driftedCount.
    */
   @java.lang.Override
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * The share of drifted columns, `drifted_count / len(features)`.
    * </pre>
    *
-   * <code>double drifted_share = 3 [json_name = "driftedShare"];</code>
+   * <code>double drifted_share = 3 [json_name = "driftedShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The driftedShare.
    */
   @java.lang.Override
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
    * The share at which the set counts as drifted.
    * </pre>
    *
-   * <code>double share_threshold = 4 [json_name = "shareThreshold"];</code>
+   * <code>double share_threshold = 4 [json_name = "shareThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The shareThreshold.
    */
   @java.lang.Override
@@ -157,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * The verdict for the set: `drifted_share &gt;= share_threshold`.
    * </pre>
    *
-   * <code>bool drifted = 5 [json_name = "drifted"];</code>
+   * <code>bool drifted = 5 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   @java.lang.Override
@@ -657,7 +657,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.FeatureDrift> getFeaturesList() {
       if (featuresBuilder_ == null) {
@@ -671,7 +671,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getFeaturesCount() {
       if (featuresBuilder_ == null) {
@@ -685,7 +685,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDrift getFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -699,7 +699,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.monitoring.v1.FeatureDrift value) {
@@ -720,7 +720,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.monitoring.v1.FeatureDrift.Builder builderForValue) {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(dev.slipway.monitoring.v1.FeatureDrift value) {
       if (featuresBuilder_ == null) {
@@ -758,7 +758,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.monitoring.v1.FeatureDrift value) {
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         dev.slipway.monitoring.v1.FeatureDrift.Builder builderForValue) {
@@ -797,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.monitoring.v1.FeatureDrift.Builder builderForValue) {
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllFeatures(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.FeatureDrift> values) {
@@ -834,7 +834,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFeatures() {
       if (featuresBuilder_ == null) {
@@ -851,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDrift.Builder getFeaturesBuilder(
         int index) {
@@ -879,7 +879,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDriftOrBuilder getFeaturesOrBuilder(
         int index) {
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.FeatureDriftOrBuilder> 
          getFeaturesOrBuilderList() {
@@ -908,7 +908,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDrift.Builder addFeaturesBuilder() {
       return getFeaturesFieldBuilder().addBuilder(
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDrift.Builder addFeaturesBuilder(
         int index) {
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * One entry per column.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+     * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.FeatureDrift.Builder> 
          getFeaturesBuilderList() {
@@ -958,7 +958,7 @@ private static final long serialVersionUID = 0L;
      * The number of drifted columns.
      * </pre>
      *
-     * <code>int32 drifted_count = 2 [json_name = "driftedCount"];</code>
+     * <code>int32 drifted_count = 2 [json_name = "driftedCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The driftedCount.
      */
     @java.lang.Override
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * The number of drifted columns.
      * </pre>
      *
-     * <code>int32 drifted_count = 2 [json_name = "driftedCount"];</code>
+     * <code>int32 drifted_count = 2 [json_name = "driftedCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The driftedCount to set.
      * @return This builder for chaining.
      */
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * The number of drifted columns.
      * </pre>
      *
-     * <code>int32 drifted_count = 2 [json_name = "driftedCount"];</code>
+     * <code>int32 drifted_count = 2 [json_name = "driftedCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDriftedCount() {
@@ -1002,7 +1002,7 @@ private static final long serialVersionUID = 0L;
      * The share of drifted columns, `drifted_count / len(features)`.
      * </pre>
      *
-     * <code>double drifted_share = 3 [json_name = "driftedShare"];</code>
+     * <code>double drifted_share = 3 [json_name = "driftedShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The driftedShare.
      */
     @java.lang.Override
@@ -1014,7 +1014,7 @@ private static final long serialVersionUID = 0L;
      * The share of drifted columns, `drifted_count / len(features)`.
      * </pre>
      *
-     * <code>double drifted_share = 3 [json_name = "driftedShare"];</code>
+     * <code>double drifted_share = 3 [json_name = "driftedShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The driftedShare to set.
      * @return This builder for chaining.
      */
@@ -1030,7 +1030,7 @@ private static final long serialVersionUID = 0L;
      * The share of drifted columns, `drifted_count / len(features)`.
      * </pre>
      *
-     * <code>double drifted_share = 3 [json_name = "driftedShare"];</code>
+     * <code>double drifted_share = 3 [json_name = "driftedShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDriftedShare() {
@@ -1046,7 +1046,7 @@ private static final long serialVersionUID = 0L;
      * The share at which the set counts as drifted.
      * </pre>
      *
-     * <code>double share_threshold = 4 [json_name = "shareThreshold"];</code>
+     * <code>double share_threshold = 4 [json_name = "shareThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The shareThreshold.
      */
     @java.lang.Override
@@ -1058,7 +1058,7 @@ private static final long serialVersionUID = 0L;
      * The share at which the set counts as drifted.
      * </pre>
      *
-     * <code>double share_threshold = 4 [json_name = "shareThreshold"];</code>
+     * <code>double share_threshold = 4 [json_name = "shareThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The shareThreshold to set.
      * @return This builder for chaining.
      */
@@ -1074,7 +1074,7 @@ private static final long serialVersionUID = 0L;
      * The share at which the set counts as drifted.
      * </pre>
      *
-     * <code>double share_threshold = 4 [json_name = "shareThreshold"];</code>
+     * <code>double share_threshold = 4 [json_name = "shareThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearShareThreshold() {
@@ -1090,7 +1090,7 @@ private static final long serialVersionUID = 0L;
      * The verdict for the set: `drifted_share &gt;= share_threshold`.
      * </pre>
      *
-     * <code>bool drifted = 5 [json_name = "drifted"];</code>
+     * <code>bool drifted = 5 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The drifted.
      */
     @java.lang.Override
@@ -1102,7 +1102,7 @@ private static final long serialVersionUID = 0L;
      * The verdict for the set: `drifted_share &gt;= share_threshold`.
      * </pre>
      *
-     * <code>bool drifted = 5 [json_name = "drifted"];</code>
+     * <code>bool drifted = 5 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The drifted to set.
      * @return This builder for chaining.
      */
@@ -1118,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * The verdict for the set: `drifted_share &gt;= share_threshold`.
      * </pre>
      *
-     * <code>bool drifted = 5 [json_name = "drifted"];</code>
+     * <code>bool drifted = 5 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDrifted() {

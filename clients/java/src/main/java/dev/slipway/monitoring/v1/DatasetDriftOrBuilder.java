@@ -13,7 +13,7 @@ public interface DatasetDriftOrBuilder extends
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.FeatureDrift> 
       getFeaturesList();
@@ -22,7 +22,7 @@ public interface DatasetDriftOrBuilder extends
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.FeatureDrift getFeatures(int index);
   /**
@@ -30,7 +30,7 @@ public interface DatasetDriftOrBuilder extends
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getFeaturesCount();
   /**
@@ -38,7 +38,7 @@ public interface DatasetDriftOrBuilder extends
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.FeatureDriftOrBuilder> 
       getFeaturesOrBuilderList();
@@ -47,7 +47,7 @@ public interface DatasetDriftOrBuilder extends
    * One entry per column.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features"];</code>
+   * <code>repeated .slipway.monitoring.v1.FeatureDrift features = 1 [json_name = "features", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.FeatureDriftOrBuilder getFeaturesOrBuilder(
       int index);
@@ -57,7 +57,7 @@ public interface DatasetDriftOrBuilder extends
    * The number of drifted columns.
    * </pre>
    *
-   * <code>int32 drifted_count = 2 [json_name = "driftedCount"];</code>
+   * <code>int32 drifted_count = 2 [json_name = "driftedCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The driftedCount.
    */
   int getDriftedCount();
@@ -67,7 +67,7 @@ public interface DatasetDriftOrBuilder extends
    * The share of drifted columns, `drifted_count / len(features)`.
    * </pre>
    *
-   * <code>double drifted_share = 3 [json_name = "driftedShare"];</code>
+   * <code>double drifted_share = 3 [json_name = "driftedShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The driftedShare.
    */
   double getDriftedShare();
@@ -77,7 +77,7 @@ public interface DatasetDriftOrBuilder extends
    * The share at which the set counts as drifted.
    * </pre>
    *
-   * <code>double share_threshold = 4 [json_name = "shareThreshold"];</code>
+   * <code>double share_threshold = 4 [json_name = "shareThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The shareThreshold.
    */
   double getShareThreshold();
@@ -87,7 +87,7 @@ public interface DatasetDriftOrBuilder extends
    * The verdict for the set: `drifted_share &gt;= share_threshold`.
    * </pre>
    *
-   * <code>bool drifted = 5 [json_name = "drifted"];</code>
+   * <code>bool drifted = 5 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   boolean getDrifted();

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
    * </pre>
    *
-   * <code>string etag = 2 [json_name = "etag"];</code>
+   * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   @java.lang.Override
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
    * </pre>
    *
-   * <code>string etag = 2 [json_name = "etag"];</code>
+   * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   @java.lang.Override
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy is deleted, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -170,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy is deleted, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -196,7 +196,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -217,7 +217,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -684,7 +684,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -701,7 +701,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
      * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
      * </pre>
      *
-     * <code>string etag = 2 [json_name = "etag"];</code>
+     * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The etag.
      */
     public java.lang.String getEtag() {
@@ -755,7 +755,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
      * </pre>
      *
-     * <code>string etag = 2 [json_name = "etag"];</code>
+     * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for etag.
      */
     public com.google.protobuf.ByteString
@@ -776,7 +776,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
      * </pre>
      *
-     * <code>string etag = 2 [json_name = "etag"];</code>
+     * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The etag to set.
      * @return This builder for chaining.
      */
@@ -793,7 +793,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
      * </pre>
      *
-     * <code>string etag = 2 [json_name = "etag"];</code>
+     * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEtag() {
@@ -807,7 +807,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
      * </pre>
      *
-     * <code>string etag = 2 [json_name = "etag"];</code>
+     * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for etag to set.
      * @return This builder for chaining.
      */
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is deleted, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -847,7 +847,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is deleted, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is deleted, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -885,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is deleted, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -899,7 +899,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy is deleted, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -939,7 +939,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -977,7 +977,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -991,7 +991,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
    * </pre>
    *
-   * <code>string etag = 2 [json_name = "etag"];</code>
+   * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   java.lang.String getEtag();
@@ -42,7 +42,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. The etag last read; the call fails with ABORTED when the policy changed since.
    * </pre>
    *
-   * <code>string etag = 2 [json_name = "etag"];</code>
+   * <code>string etag = 2 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy is deleted, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -62,7 +62,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy is deleted, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -73,7 +73,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -82,7 +82,7 @@ public interface DeleteMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

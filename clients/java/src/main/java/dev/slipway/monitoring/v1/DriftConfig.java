@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the numeric field is set.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The numeric.
    */
   @java.lang.Override
@@ -88,7 +88,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DriftTestOrBuilder getNumericOrBuilder() {
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the categorical field is set.
    */
   @java.lang.Override
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The categorical.
    */
   @java.lang.Override
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DriftTestOrBuilder getCategoricalOrBuilder() {
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the binary field is set.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The binary.
    */
   @java.lang.Override
@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DriftTestOrBuilder getBinaryOrBuilder() {
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsFeatureOverrides(
@@ -225,7 +225,7 @@ private static final long serialVersionUID = 0L;
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, dev.slipway.monitoring.v1.DriftTest> getFeatureOverridesMap() {
@@ -237,7 +237,7 @@ private static final long serialVersionUID = 0L;
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -256,7 +256,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DriftTest getFeatureOverridesOrThrow(
@@ -277,7 +277,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
    * </pre>
    *
-   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the datasetDriftShare field is set.
    */
   @java.lang.Override
@@ -289,7 +289,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
    * </pre>
    *
-   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The datasetDriftShare.
    */
   @java.lang.Override
@@ -305,7 +305,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * 10.
    * </pre>
    *
-   * <code>int32 psi_bins = 6 [json_name = "psiBins"];</code>
+   * <code>int32 psi_bins = 6 [json_name = "psiBins", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The psiBins.
    */
   @java.lang.Override
@@ -320,7 +320,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * Optional. The severity of drift alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   @java.lang.Override public int getSeverityValue() {
@@ -331,7 +331,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * Optional. The severity of drift alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertSeverity getSeverity() {
@@ -347,7 +347,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
    * ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
    * </pre>
    *
-   * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift"];</code>
+   * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnMultivariateDrift.
    */
   @java.lang.Override
@@ -950,7 +950,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the numeric field is set.
      */
     public boolean hasNumeric() {
@@ -961,7 +961,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The numeric.
      */
     public dev.slipway.monitoring.v1.DriftTest getNumeric() {
@@ -976,7 +976,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setNumeric(dev.slipway.monitoring.v1.DriftTest value) {
       if (numericBuilder_ == null) {
@@ -996,7 +996,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setNumeric(
         dev.slipway.monitoring.v1.DriftTest.Builder builderForValue) {
@@ -1014,7 +1014,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeNumeric(dev.slipway.monitoring.v1.DriftTest value) {
       if (numericBuilder_ == null) {
@@ -1039,7 +1039,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearNumeric() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -1056,7 +1056,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTest.Builder getNumericBuilder() {
       bitField0_ |= 0x00000001;
@@ -1068,7 +1068,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTestOrBuilder getNumericOrBuilder() {
       if (numericBuilder_ != null) {
@@ -1083,7 +1083,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for numeric features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DriftTest, dev.slipway.monitoring.v1.DriftTest.Builder, dev.slipway.monitoring.v1.DriftTestOrBuilder> 
@@ -1107,7 +1107,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the categorical field is set.
      */
     public boolean hasCategorical() {
@@ -1118,7 +1118,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The categorical.
      */
     public dev.slipway.monitoring.v1.DriftTest getCategorical() {
@@ -1133,7 +1133,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCategorical(dev.slipway.monitoring.v1.DriftTest value) {
       if (categoricalBuilder_ == null) {
@@ -1153,7 +1153,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCategorical(
         dev.slipway.monitoring.v1.DriftTest.Builder builderForValue) {
@@ -1171,7 +1171,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeCategorical(dev.slipway.monitoring.v1.DriftTest value) {
       if (categoricalBuilder_ == null) {
@@ -1196,7 +1196,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearCategorical() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1213,7 +1213,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTest.Builder getCategoricalBuilder() {
       bitField0_ |= 0x00000002;
@@ -1225,7 +1225,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTestOrBuilder getCategoricalOrBuilder() {
       if (categoricalBuilder_ != null) {
@@ -1240,7 +1240,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for categorical features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DriftTest, dev.slipway.monitoring.v1.DriftTest.Builder, dev.slipway.monitoring.v1.DriftTestOrBuilder> 
@@ -1264,7 +1264,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the binary field is set.
      */
     public boolean hasBinary() {
@@ -1275,7 +1275,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The binary.
      */
     public dev.slipway.monitoring.v1.DriftTest getBinary() {
@@ -1290,7 +1290,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setBinary(dev.slipway.monitoring.v1.DriftTest value) {
       if (binaryBuilder_ == null) {
@@ -1310,7 +1310,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setBinary(
         dev.slipway.monitoring.v1.DriftTest.Builder builderForValue) {
@@ -1328,7 +1328,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeBinary(dev.slipway.monitoring.v1.DriftTest value) {
       if (binaryBuilder_ == null) {
@@ -1353,7 +1353,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearBinary() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1370,7 +1370,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTest.Builder getBinaryBuilder() {
       bitField0_ |= 0x00000004;
@@ -1382,7 +1382,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTestOrBuilder getBinaryOrBuilder() {
       if (binaryBuilder_ != null) {
@@ -1397,7 +1397,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The test for binary features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+     * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DriftTest, dev.slipway.monitoring.v1.DriftTest.Builder, dev.slipway.monitoring.v1.DriftTestOrBuilder> 
@@ -1454,7 +1454,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsFeatureOverrides(
@@ -1476,7 +1476,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, dev.slipway.monitoring.v1.DriftTest> getFeatureOverridesMap() {
@@ -1488,7 +1488,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1506,7 +1506,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.monitoring.v1.DriftTest getFeatureOverridesOrThrow(
@@ -1529,7 +1529,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeFeatureOverrides(
         java.lang.String key) {
@@ -1553,7 +1553,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putFeatureOverrides(
         java.lang.String key,
@@ -1571,7 +1571,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllFeatureOverrides(
         java.util.Map<java.lang.String, dev.slipway.monitoring.v1.DriftTest> values) {
@@ -1591,7 +1591,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+     * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftTest.Builder putFeatureOverridesBuilderIfAbsent(
         java.lang.String key) {
@@ -1614,7 +1614,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
      * </pre>
      *
-     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the datasetDriftShare field is set.
      */
     @java.lang.Override
@@ -1626,7 +1626,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
      * </pre>
      *
-     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The datasetDriftShare.
      */
     @java.lang.Override
@@ -1638,7 +1638,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
      * </pre>
      *
-     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The datasetDriftShare to set.
      * @return This builder for chaining.
      */
@@ -1654,7 +1654,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
      * </pre>
      *
-     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+     * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDatasetDriftShare() {
@@ -1671,7 +1671,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * 10.
      * </pre>
      *
-     * <code>int32 psi_bins = 6 [json_name = "psiBins"];</code>
+     * <code>int32 psi_bins = 6 [json_name = "psiBins", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The psiBins.
      */
     @java.lang.Override
@@ -1684,7 +1684,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * 10.
      * </pre>
      *
-     * <code>int32 psi_bins = 6 [json_name = "psiBins"];</code>
+     * <code>int32 psi_bins = 6 [json_name = "psiBins", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The psiBins to set.
      * @return This builder for chaining.
      */
@@ -1701,7 +1701,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * 10.
      * </pre>
      *
-     * <code>int32 psi_bins = 6 [json_name = "psiBins"];</code>
+     * <code>int32 psi_bins = 6 [json_name = "psiBins", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPsiBins() {
@@ -1717,7 +1717,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The severity of drift alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for severity.
      */
     @java.lang.Override public int getSeverityValue() {
@@ -1728,7 +1728,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The severity of drift alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for severity to set.
      * @return This builder for chaining.
      */
@@ -1743,7 +1743,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The severity of drift alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The severity.
      */
     @java.lang.Override
@@ -1756,7 +1756,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The severity of drift alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The severity to set.
      * @return This builder for chaining.
      */
@@ -1774,7 +1774,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * Optional. The severity of drift alerts; default WARNING.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSeverity() {
@@ -1791,7 +1791,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift"];</code>
+     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The alertOnMultivariateDrift.
      */
     @java.lang.Override
@@ -1804,7 +1804,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift"];</code>
+     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The alertOnMultivariateDrift to set.
      * @return This builder for chaining.
      */
@@ -1821,7 +1821,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue) {
      * ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift"];</code>
+     * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlertOnMultivariateDrift() {

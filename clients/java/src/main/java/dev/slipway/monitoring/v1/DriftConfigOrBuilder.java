@@ -13,7 +13,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the numeric field is set.
    */
   boolean hasNumeric();
@@ -22,7 +22,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The numeric.
    */
   dev.slipway.monitoring.v1.DriftTest getNumeric();
@@ -31,7 +31,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for numeric features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest numeric = 1 [json_name = "numeric", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DriftTestOrBuilder getNumericOrBuilder();
 
@@ -40,7 +40,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the categorical field is set.
    */
   boolean hasCategorical();
@@ -49,7 +49,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The categorical.
    */
   dev.slipway.monitoring.v1.DriftTest getCategorical();
@@ -58,7 +58,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for categorical features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest categorical = 2 [json_name = "categorical", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DriftTestOrBuilder getCategoricalOrBuilder();
 
@@ -67,7 +67,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the binary field is set.
    */
   boolean hasBinary();
@@ -76,7 +76,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The binary.
    */
   dev.slipway.monitoring.v1.DriftTest getBinary();
@@ -85,7 +85,7 @@ public interface DriftConfigOrBuilder extends
    * Optional. The test for binary features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary"];</code>
+   * <code>.slipway.monitoring.v1.DriftTest binary = 3 [json_name = "binary", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DriftTestOrBuilder getBinaryOrBuilder();
 
@@ -95,7 +95,7 @@ public interface DriftConfigOrBuilder extends
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getFeatureOverridesCount();
   /**
@@ -104,7 +104,7 @@ public interface DriftConfigOrBuilder extends
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsFeatureOverrides(
       java.lang.String key);
@@ -120,7 +120,7 @@ public interface DriftConfigOrBuilder extends
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, dev.slipway.monitoring.v1.DriftTest>
   getFeatureOverridesMap();
@@ -130,7 +130,7 @@ public interface DriftConfigOrBuilder extends
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 dev.slipway.monitoring.v1.DriftTest getFeatureOverridesOrDefault(
@@ -143,7 +143,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides"];</code>
+   * <code>map&lt;string, .slipway.monitoring.v1.DriftTest&gt; feature_overrides = 4 [json_name = "featureOverrides", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DriftTest getFeatureOverridesOrThrow(
       java.lang.String key);
@@ -153,7 +153,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
    * </pre>
    *
-   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the datasetDriftShare field is set.
    */
   boolean hasDatasetDriftShare();
@@ -162,7 +162,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * Optional. The share of drifted features at which the dataset counts as drifted; default 0.5.
    * </pre>
    *
-   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare"];</code>
+   * <code>optional double dataset_drift_share = 5 [json_name = "datasetDriftShare", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The datasetDriftShare.
    */
   double getDatasetDriftShare();
@@ -173,7 +173,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * 10.
    * </pre>
    *
-   * <code>int32 psi_bins = 6 [json_name = "psiBins"];</code>
+   * <code>int32 psi_bins = 6 [json_name = "psiBins", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The psiBins.
    */
   int getPsiBins();
@@ -183,7 +183,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * Optional. The severity of drift alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   int getSeverityValue();
@@ -192,7 +192,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * Optional. The severity of drift alerts; default WARNING.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 7 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   dev.slipway.monitoring.v1.AlertSeverity getSeverity();
@@ -203,7 +203,7 @@ dev.slipway.monitoring.v1.DriftTest defaultValue);
    * ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
    * </pre>
    *
-   * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift"];</code>
+   * <code>bool alert_on_multivariate_drift = 8 [json_name = "alertOnMultivariateDrift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnMultivariateDrift.
    */
   boolean getAlertOnMultivariateDrift();

@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The method; UNSPECIFIED picks the default per feature.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for method.
    */
   @java.lang.Override public int getMethodValue() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The method; UNSPECIFIED picks the default per feature.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The method.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.DriftMethod getMethod() {
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * 0.1 for distances, 0.2 for PSI).
    * </pre>
    *
-   * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+   * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the threshold field is set.
    */
   @java.lang.Override
@@ -94,7 +94,7 @@ private static final long serialVersionUID = 0L;
    * 0.1 for distances, 0.2 for PSI).
    * </pre>
    *
-   * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+   * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The threshold.
    */
   @java.lang.Override
@@ -469,7 +469,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The method; UNSPECIFIED picks the default per feature.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for method.
      */
     @java.lang.Override public int getMethodValue() {
@@ -480,7 +480,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The method; UNSPECIFIED picks the default per feature.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for method to set.
      * @return This builder for chaining.
      */
@@ -495,7 +495,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The method; UNSPECIFIED picks the default per feature.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The method.
      */
     @java.lang.Override
@@ -508,7 +508,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The method; UNSPECIFIED picks the default per feature.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The method to set.
      * @return This builder for chaining.
      */
@@ -526,7 +526,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The method; UNSPECIFIED picks the default per feature.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMethod() {
@@ -544,7 +544,7 @@ private static final long serialVersionUID = 0L;
      * 0.1 for distances, 0.2 for PSI).
      * </pre>
      *
-     * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+     * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the threshold field is set.
      */
     @java.lang.Override
@@ -558,7 +558,7 @@ private static final long serialVersionUID = 0L;
      * 0.1 for distances, 0.2 for PSI).
      * </pre>
      *
-     * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+     * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The threshold.
      */
     @java.lang.Override
@@ -572,7 +572,7 @@ private static final long serialVersionUID = 0L;
      * 0.1 for distances, 0.2 for PSI).
      * </pre>
      *
-     * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+     * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The threshold to set.
      * @return This builder for chaining.
      */
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * 0.1 for distances, 0.2 for PSI).
      * </pre>
      *
-     * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+     * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreshold() {

@@ -13,7 +13,7 @@ public interface DriftTestOrBuilder extends
    * Optional. The method; UNSPECIFIED picks the default per feature.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for method.
    */
   int getMethodValue();
@@ -22,7 +22,7 @@ public interface DriftTestOrBuilder extends
    * Optional. The method; UNSPECIFIED picks the default per feature.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The method.
    */
   dev.slipway.monitoring.v1.DriftMethod getMethod();
@@ -34,7 +34,7 @@ public interface DriftTestOrBuilder extends
    * 0.1 for distances, 0.2 for PSI).
    * </pre>
    *
-   * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+   * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the threshold field is set.
    */
   boolean hasThreshold();
@@ -45,7 +45,7 @@ public interface DriftTestOrBuilder extends
    * 0.1 for distances, 0.2 for PSI).
    * </pre>
    *
-   * <code>optional double threshold = 2 [json_name = "threshold"];</code>
+   * <code>optional double threshold = 2 [json_name = "threshold", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The threshold.
    */
   double getThreshold();

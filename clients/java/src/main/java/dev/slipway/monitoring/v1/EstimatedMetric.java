@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * The metric.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   @java.lang.Override
@@ -74,7 +74,7 @@ private static final long serialVersionUID = 0L;
    * The metric.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   @java.lang.Override
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * The estimated value in the window.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * The sampling error of the metric for the window's row count.
    * </pre>
    *
-   * <code>double sampling_error = 3 [json_name = "samplingError"];</code>
+   * <code>double sampling_error = 3 [json_name = "samplingError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The samplingError.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * metric's range.
    * </pre>
    *
-   * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound"];</code>
+   * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lowerConfidenceBound.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * The confidence band's upper end.
    * </pre>
    *
-   * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound"];</code>
+   * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The upperConfidenceBound.
    */
   @java.lang.Override
@@ -160,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the referenceValue field is set.
    */
   @java.lang.Override
@@ -172,7 +172,7 @@ private static final long serialVersionUID = 0L;
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceValue.
    */
   @java.lang.Override
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * The value realised on the window's labeled rows; unset until labels arrive.
    * </pre>
    *
-   * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+   * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the realizedValue field is set.
    */
   @java.lang.Override
@@ -199,7 +199,7 @@ private static final long serialVersionUID = 0L;
    * The value realised on the window's labeled rows; unset until labels arrive.
    * </pre>
    *
-   * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+   * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The realizedValue.
    */
   @java.lang.Override
@@ -214,7 +214,7 @@ private static final long serialVersionUID = 0L;
    * How much worse the estimate is than the holdout, in the metric's units (positive is worse).
    * </pre>
    *
-   * <code>double degradation = 8 [json_name = "degradation"];</code>
+   * <code>double degradation = 8 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degradation.
    */
   @java.lang.Override
@@ -229,7 +229,7 @@ private static final long serialVersionUID = 0L;
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the maxDegradation field is set.
    */
   @java.lang.Override
@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxDegradation.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 10 [json_name = "bound"];</code>
+   * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bound field is set.
    */
   @java.lang.Override
@@ -268,7 +268,7 @@ private static final long serialVersionUID = 0L;
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 10 [json_name = "bound"];</code>
+   * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bound.
    */
   @java.lang.Override
@@ -283,7 +283,7 @@ private static final long serialVersionUID = 0L;
    * The verdict on the estimate.
    * </pre>
    *
-   * <code>bool degraded = 11 [json_name = "degraded"];</code>
+   * <code>bool degraded = 11 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   @java.lang.Override
@@ -902,7 +902,7 @@ private static final long serialVersionUID = 0L;
      * The metric.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The metric.
      */
     public java.lang.String getMetric() {
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * The metric.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for metric.
      */
     public com.google.protobuf.ByteString
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * The metric.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The metric to set.
      * @return This builder for chaining.
      */
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * The metric.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMetric() {
@@ -974,7 +974,7 @@ private static final long serialVersionUID = 0L;
      * The metric.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for metric to set.
      * @return This builder for chaining.
      */
@@ -994,7 +994,7 @@ private static final long serialVersionUID = 0L;
      * The estimated value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The value.
      */
     @java.lang.Override
@@ -1006,7 +1006,7 @@ private static final long serialVersionUID = 0L;
      * The estimated value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -1022,7 +1022,7 @@ private static final long serialVersionUID = 0L;
      * The estimated value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {
@@ -1038,7 +1038,7 @@ private static final long serialVersionUID = 0L;
      * The sampling error of the metric for the window's row count.
      * </pre>
      *
-     * <code>double sampling_error = 3 [json_name = "samplingError"];</code>
+     * <code>double sampling_error = 3 [json_name = "samplingError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The samplingError.
      */
     @java.lang.Override
@@ -1050,7 +1050,7 @@ private static final long serialVersionUID = 0L;
      * The sampling error of the metric for the window's row count.
      * </pre>
      *
-     * <code>double sampling_error = 3 [json_name = "samplingError"];</code>
+     * <code>double sampling_error = 3 [json_name = "samplingError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The samplingError to set.
      * @return This builder for chaining.
      */
@@ -1066,7 +1066,7 @@ private static final long serialVersionUID = 0L;
      * The sampling error of the metric for the window's row count.
      * </pre>
      *
-     * <code>double sampling_error = 3 [json_name = "samplingError"];</code>
+     * <code>double sampling_error = 3 [json_name = "samplingError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSamplingError() {
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * metric's range.
      * </pre>
      *
-     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound"];</code>
+     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lowerConfidenceBound.
      */
     @java.lang.Override
@@ -1096,7 +1096,7 @@ private static final long serialVersionUID = 0L;
      * metric's range.
      * </pre>
      *
-     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound"];</code>
+     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The lowerConfidenceBound to set.
      * @return This builder for chaining.
      */
@@ -1113,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * metric's range.
      * </pre>
      *
-     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound"];</code>
+     * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLowerConfidenceBound() {
@@ -1129,7 +1129,7 @@ private static final long serialVersionUID = 0L;
      * The confidence band's upper end.
      * </pre>
      *
-     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound"];</code>
+     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The upperConfidenceBound.
      */
     @java.lang.Override
@@ -1141,7 +1141,7 @@ private static final long serialVersionUID = 0L;
      * The confidence band's upper end.
      * </pre>
      *
-     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound"];</code>
+     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The upperConfidenceBound to set.
      * @return This builder for chaining.
      */
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * The confidence band's upper end.
      * </pre>
      *
-     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound"];</code>
+     * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUpperConfidenceBound() {
@@ -1173,7 +1173,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the referenceValue field is set.
      */
     @java.lang.Override
@@ -1185,7 +1185,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceValue.
      */
     @java.lang.Override
@@ -1197,7 +1197,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceValue to set.
      * @return This builder for chaining.
      */
@@ -1213,7 +1213,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceValue() {
@@ -1229,7 +1229,7 @@ private static final long serialVersionUID = 0L;
      * The value realised on the window's labeled rows; unset until labels arrive.
      * </pre>
      *
-     * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+     * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the realizedValue field is set.
      */
     @java.lang.Override
@@ -1241,7 +1241,7 @@ private static final long serialVersionUID = 0L;
      * The value realised on the window's labeled rows; unset until labels arrive.
      * </pre>
      *
-     * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+     * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The realizedValue.
      */
     @java.lang.Override
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * The value realised on the window's labeled rows; unset until labels arrive.
      * </pre>
      *
-     * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+     * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The realizedValue to set.
      * @return This builder for chaining.
      */
@@ -1269,7 +1269,7 @@ private static final long serialVersionUID = 0L;
      * The value realised on the window's labeled rows; unset until labels arrive.
      * </pre>
      *
-     * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+     * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRealizedValue() {
@@ -1285,7 +1285,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the estimate is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 8 [json_name = "degradation"];</code>
+     * <code>double degradation = 8 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degradation.
      */
     @java.lang.Override
@@ -1297,7 +1297,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the estimate is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 8 [json_name = "degradation"];</code>
+     * <code>double degradation = 8 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degradation to set.
      * @return This builder for chaining.
      */
@@ -1313,7 +1313,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the estimate is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 8 [json_name = "degradation"];</code>
+     * <code>double degradation = 8 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegradation() {
@@ -1329,7 +1329,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the maxDegradation field is set.
      */
     @java.lang.Override
@@ -1341,7 +1341,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The maxDegradation.
      */
     @java.lang.Override
@@ -1353,7 +1353,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The maxDegradation to set.
      * @return This builder for chaining.
      */
@@ -1369,7 +1369,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxDegradation() {
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 10 [json_name = "bound"];</code>
+     * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bound field is set.
      */
     @java.lang.Override
@@ -1397,7 +1397,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 10 [json_name = "bound"];</code>
+     * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bound.
      */
     @java.lang.Override
@@ -1409,7 +1409,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 10 [json_name = "bound"];</code>
+     * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bound to set.
      * @return This builder for chaining.
      */
@@ -1425,7 +1425,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 10 [json_name = "bound"];</code>
+     * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBound() {
@@ -1441,7 +1441,7 @@ private static final long serialVersionUID = 0L;
      * The verdict on the estimate.
      * </pre>
      *
-     * <code>bool degraded = 11 [json_name = "degraded"];</code>
+     * <code>bool degraded = 11 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degraded.
      */
     @java.lang.Override
@@ -1453,7 +1453,7 @@ private static final long serialVersionUID = 0L;
      * The verdict on the estimate.
      * </pre>
      *
-     * <code>bool degraded = 11 [json_name = "degraded"];</code>
+     * <code>bool degraded = 11 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degraded to set.
      * @return This builder for chaining.
      */
@@ -1469,7 +1469,7 @@ private static final long serialVersionUID = 0L;
      * The verdict on the estimate.
      * </pre>
      *
-     * <code>bool degraded = 11 [json_name = "degraded"];</code>
+     * <code>bool degraded = 11 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegraded() {

@@ -13,7 +13,7 @@ public interface EstimatedMetricOrBuilder extends
    * The metric.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   java.lang.String getMetric();
@@ -22,7 +22,7 @@ public interface EstimatedMetricOrBuilder extends
    * The metric.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface EstimatedMetricOrBuilder extends
    * The estimated value in the window.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   double getValue();
@@ -43,7 +43,7 @@ public interface EstimatedMetricOrBuilder extends
    * The sampling error of the metric for the window's row count.
    * </pre>
    *
-   * <code>double sampling_error = 3 [json_name = "samplingError"];</code>
+   * <code>double sampling_error = 3 [json_name = "samplingError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The samplingError.
    */
   double getSamplingError();
@@ -54,7 +54,7 @@ public interface EstimatedMetricOrBuilder extends
    * metric's range.
    * </pre>
    *
-   * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound"];</code>
+   * <code>double lower_confidence_bound = 4 [json_name = "lowerConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lowerConfidenceBound.
    */
   double getLowerConfidenceBound();
@@ -64,7 +64,7 @@ public interface EstimatedMetricOrBuilder extends
    * The confidence band's upper end.
    * </pre>
    *
-   * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound"];</code>
+   * <code>double upper_confidence_bound = 5 [json_name = "upperConfidenceBound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The upperConfidenceBound.
    */
   double getUpperConfidenceBound();
@@ -74,7 +74,7 @@ public interface EstimatedMetricOrBuilder extends
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the referenceValue field is set.
    */
   boolean hasReferenceValue();
@@ -83,7 +83,7 @@ public interface EstimatedMetricOrBuilder extends
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 6 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 6 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceValue.
    */
   double getReferenceValue();
@@ -93,7 +93,7 @@ public interface EstimatedMetricOrBuilder extends
    * The value realised on the window's labeled rows; unset until labels arrive.
    * </pre>
    *
-   * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+   * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the realizedValue field is set.
    */
   boolean hasRealizedValue();
@@ -102,7 +102,7 @@ public interface EstimatedMetricOrBuilder extends
    * The value realised on the window's labeled rows; unset until labels arrive.
    * </pre>
    *
-   * <code>optional double realized_value = 7 [json_name = "realizedValue"];</code>
+   * <code>optional double realized_value = 7 [json_name = "realizedValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The realizedValue.
    */
   double getRealizedValue();
@@ -112,7 +112,7 @@ public interface EstimatedMetricOrBuilder extends
    * How much worse the estimate is than the holdout, in the metric's units (positive is worse).
    * </pre>
    *
-   * <code>double degradation = 8 [json_name = "degradation"];</code>
+   * <code>double degradation = 8 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degradation.
    */
   double getDegradation();
@@ -122,7 +122,7 @@ public interface EstimatedMetricOrBuilder extends
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the maxDegradation field is set.
    */
   boolean hasMaxDegradation();
@@ -131,7 +131,7 @@ public interface EstimatedMetricOrBuilder extends
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 9 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 9 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxDegradation.
    */
   double getMaxDegradation();
@@ -141,7 +141,7 @@ public interface EstimatedMetricOrBuilder extends
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 10 [json_name = "bound"];</code>
+   * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bound field is set.
    */
   boolean hasBound();
@@ -150,7 +150,7 @@ public interface EstimatedMetricOrBuilder extends
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 10 [json_name = "bound"];</code>
+   * <code>optional double bound = 10 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bound.
    */
   double getBound();
@@ -160,7 +160,7 @@ public interface EstimatedMetricOrBuilder extends
    * The verdict on the estimate.
    * </pre>
    *
-   * <code>bool degraded = 11 [json_name = "degraded"];</code>
+   * <code>bool degraded = 11 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   boolean getDegraded();

@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * The column (feature, output, or `target`).
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   @java.lang.Override
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * The column (feature, output, or `target`).
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   @java.lang.Override
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * How the column was treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * How the column was treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.slipway.common.v1.FeatureKind getKind() {
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * The method used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for method.
    */
   @java.lang.Override public int getMethodValue() {
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * The method used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The method.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.DriftMethod getMethod() {
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * `score &gt;= threshold`).
    * </pre>
    *
-   * <code>double score = 4 [json_name = "score"];</code>
+   * <code>double score = 4 [json_name = "score", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The score.
    */
   @java.lang.Override
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * The test statistic (KS D, chi-square, z) or, for distances, the distance again.
    * </pre>
    *
-   * <code>double statistic = 5 [json_name = "statistic"];</code>
+   * <code>double statistic = 5 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statistic.
    */
   @java.lang.Override
@@ -188,7 +188,7 @@ private static final long serialVersionUID = 0L;
    * The threshold applied.
    * </pre>
    *
-   * <code>double threshold = 6 [json_name = "threshold"];</code>
+   * <code>double threshold = 6 [json_name = "threshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threshold.
    */
   @java.lang.Override
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * The verdict.
    * </pre>
    *
-   * <code>bool drifted = 7 [json_name = "drifted"];</code>
+   * <code>bool drifted = 7 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   @java.lang.Override
@@ -218,7 +218,7 @@ private static final long serialVersionUID = 0L;
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the psi field is set.
    */
   @java.lang.Override
@@ -230,7 +230,7 @@ private static final long serialVersionUID = 0L;
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The psi.
    */
   @java.lang.Override
@@ -242,7 +242,7 @@ private static final long serialVersionUID = 0L;
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PsiResultOrBuilder getPsiOrBuilder() {
@@ -257,7 +257,7 @@ private static final long serialVersionUID = 0L;
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the reference field is set.
    */
   @java.lang.Override
@@ -270,7 +270,7 @@ private static final long serialVersionUID = 0L;
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reference.
    */
   @java.lang.Override
@@ -283,7 +283,7 @@ private static final long serialVersionUID = 0L;
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatisticsOrBuilder getReferenceOrBuilder() {
@@ -297,7 +297,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the current field is set.
    */
   @java.lang.Override
@@ -309,7 +309,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The current.
    */
   @java.lang.Override
@@ -321,7 +321,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatisticsOrBuilder getCurrentOrBuilder() {
@@ -336,7 +336,7 @@ private static final long serialVersionUID = 0L;
    * Why no verdict was drawn, when none was (for example every value missing).
    * </pre>
    *
-   * <code>string note = 11 [json_name = "note"];</code>
+   * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The note.
    */
   @java.lang.Override
@@ -357,7 +357,7 @@ private static final long serialVersionUID = 0L;
    * Why no verdict was drawn, when none was (for example every value missing).
    * </pre>
    *
-   * <code>string note = 11 [json_name = "note"];</code>
+   * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for note.
    */
   @java.lang.Override
@@ -390,7 +390,7 @@ private static final long serialVersionUID = 0L;
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the referenceWholeColumnFields.
    */
   public com.google.protobuf.ProtocolStringList
@@ -408,7 +408,7 @@ private static final long serialVersionUID = 0L;
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of referenceWholeColumnFields.
    */
   public int getReferenceWholeColumnFieldsCount() {
@@ -425,7 +425,7 @@ private static final long serialVersionUID = 0L;
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The referenceWholeColumnFields at the given index.
    */
@@ -443,7 +443,7 @@ private static final long serialVersionUID = 0L;
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the referenceWholeColumnFields at the given index.
    */
@@ -462,7 +462,7 @@ private static final long serialVersionUID = 0L;
    * Wasserstein, which need the values).
    * </pre>
    *
-   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceTestCount.
    */
   @java.lang.Override
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * The column (feature, output, or `target`).
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The feature.
      */
     public java.lang.String getFeature() {
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * The column (feature, output, or `target`).
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for feature.
      */
     public com.google.protobuf.ByteString
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * The column (feature, output, or `target`).
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The feature to set.
      * @return This builder for chaining.
      */
@@ -1215,7 +1215,7 @@ private static final long serialVersionUID = 0L;
      * The column (feature, output, or `target`).
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFeature() {
@@ -1229,7 +1229,7 @@ private static final long serialVersionUID = 0L;
      * The column (feature, output, or `target`).
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for feature to set.
      * @return This builder for chaining.
      */
@@ -1249,7 +1249,7 @@ private static final long serialVersionUID = 0L;
      * How the column was treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1260,7 +1260,7 @@ private static final long serialVersionUID = 0L;
      * How the column was treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1275,7 +1275,7 @@ private static final long serialVersionUID = 0L;
      * How the column was treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1288,7 +1288,7 @@ private static final long serialVersionUID = 0L;
      * How the column was treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -1306,7 +1306,7 @@ private static final long serialVersionUID = 0L;
      * How the column was treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1322,7 +1322,7 @@ private static final long serialVersionUID = 0L;
      * The method used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for method.
      */
     @java.lang.Override public int getMethodValue() {
@@ -1333,7 +1333,7 @@ private static final long serialVersionUID = 0L;
      * The method used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for method to set.
      * @return This builder for chaining.
      */
@@ -1348,7 +1348,7 @@ private static final long serialVersionUID = 0L;
      * The method used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The method.
      */
     @java.lang.Override
@@ -1361,7 +1361,7 @@ private static final long serialVersionUID = 0L;
      * The method used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The method to set.
      * @return This builder for chaining.
      */
@@ -1379,7 +1379,7 @@ private static final long serialVersionUID = 0L;
      * The method used.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMethod() {
@@ -1397,7 +1397,7 @@ private static final long serialVersionUID = 0L;
      * `score &gt;= threshold`).
      * </pre>
      *
-     * <code>double score = 4 [json_name = "score"];</code>
+     * <code>double score = 4 [json_name = "score", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The score.
      */
     @java.lang.Override
@@ -1411,7 +1411,7 @@ private static final long serialVersionUID = 0L;
      * `score &gt;= threshold`).
      * </pre>
      *
-     * <code>double score = 4 [json_name = "score"];</code>
+     * <code>double score = 4 [json_name = "score", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The score to set.
      * @return This builder for chaining.
      */
@@ -1429,7 +1429,7 @@ private static final long serialVersionUID = 0L;
      * `score &gt;= threshold`).
      * </pre>
      *
-     * <code>double score = 4 [json_name = "score"];</code>
+     * <code>double score = 4 [json_name = "score", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearScore() {
@@ -1445,7 +1445,7 @@ private static final long serialVersionUID = 0L;
      * The test statistic (KS D, chi-square, z) or, for distances, the distance again.
      * </pre>
      *
-     * <code>double statistic = 5 [json_name = "statistic"];</code>
+     * <code>double statistic = 5 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statistic.
      */
     @java.lang.Override
@@ -1457,7 +1457,7 @@ private static final long serialVersionUID = 0L;
      * The test statistic (KS D, chi-square, z) or, for distances, the distance again.
      * </pre>
      *
-     * <code>double statistic = 5 [json_name = "statistic"];</code>
+     * <code>double statistic = 5 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statistic to set.
      * @return This builder for chaining.
      */
@@ -1473,7 +1473,7 @@ private static final long serialVersionUID = 0L;
      * The test statistic (KS D, chi-square, z) or, for distances, the distance again.
      * </pre>
      *
-     * <code>double statistic = 5 [json_name = "statistic"];</code>
+     * <code>double statistic = 5 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatistic() {
@@ -1489,7 +1489,7 @@ private static final long serialVersionUID = 0L;
      * The threshold applied.
      * </pre>
      *
-     * <code>double threshold = 6 [json_name = "threshold"];</code>
+     * <code>double threshold = 6 [json_name = "threshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The threshold.
      */
     @java.lang.Override
@@ -1501,7 +1501,7 @@ private static final long serialVersionUID = 0L;
      * The threshold applied.
      * </pre>
      *
-     * <code>double threshold = 6 [json_name = "threshold"];</code>
+     * <code>double threshold = 6 [json_name = "threshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The threshold to set.
      * @return This builder for chaining.
      */
@@ -1517,7 +1517,7 @@ private static final long serialVersionUID = 0L;
      * The threshold applied.
      * </pre>
      *
-     * <code>double threshold = 6 [json_name = "threshold"];</code>
+     * <code>double threshold = 6 [json_name = "threshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreshold() {
@@ -1533,7 +1533,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool drifted = 7 [json_name = "drifted"];</code>
+     * <code>bool drifted = 7 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The drifted.
      */
     @java.lang.Override
@@ -1545,7 +1545,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool drifted = 7 [json_name = "drifted"];</code>
+     * <code>bool drifted = 7 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The drifted to set.
      * @return This builder for chaining.
      */
@@ -1561,7 +1561,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool drifted = 7 [json_name = "drifted"];</code>
+     * <code>bool drifted = 7 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDrifted() {
@@ -1579,7 +1579,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the psi field is set.
      */
     public boolean hasPsi() {
@@ -1590,7 +1590,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The psi.
      */
     public dev.slipway.monitoring.v1.PsiResult getPsi() {
@@ -1605,7 +1605,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPsi(dev.slipway.monitoring.v1.PsiResult value) {
       if (psiBuilder_ == null) {
@@ -1625,7 +1625,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPsi(
         dev.slipway.monitoring.v1.PsiResult.Builder builderForValue) {
@@ -1643,7 +1643,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePsi(dev.slipway.monitoring.v1.PsiResult value) {
       if (psiBuilder_ == null) {
@@ -1668,7 +1668,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPsi() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -1685,7 +1685,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PsiResult.Builder getPsiBuilder() {
       bitField0_ |= 0x00000080;
@@ -1697,7 +1697,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PsiResultOrBuilder getPsiOrBuilder() {
       if (psiBuilder_ != null) {
@@ -1712,7 +1712,7 @@ private static final long serialVersionUID = 0L;
      * The population stability index, reported alongside every method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+     * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.PsiResult, dev.slipway.monitoring.v1.PsiResult.Builder, dev.slipway.monitoring.v1.PsiResultOrBuilder> 
@@ -1737,7 +1737,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the reference field is set.
      */
     public boolean hasReference() {
@@ -1749,7 +1749,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reference.
      */
     public dev.slipway.common.v1.FeatureStatistics getReference() {
@@ -1765,7 +1765,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReference(dev.slipway.common.v1.FeatureStatistics value) {
       if (referenceBuilder_ == null) {
@@ -1786,7 +1786,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReference(
         dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1805,7 +1805,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeReference(dev.slipway.common.v1.FeatureStatistics value) {
       if (referenceBuilder_ == null) {
@@ -1831,7 +1831,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearReference() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1849,7 +1849,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder getReferenceBuilder() {
       bitField0_ |= 0x00000100;
@@ -1862,7 +1862,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.FeatureStatisticsOrBuilder getReferenceOrBuilder() {
       if (referenceBuilder_ != null) {
@@ -1878,7 +1878,7 @@ private static final long serialVersionUID = 0L;
      * over the whole training column, the others over the reference sample.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.FeatureStatistics, dev.slipway.common.v1.FeatureStatistics.Builder, dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
@@ -1902,7 +1902,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the current field is set.
      */
     public boolean hasCurrent() {
@@ -1913,7 +1913,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The current.
      */
     public dev.slipway.common.v1.FeatureStatistics getCurrent() {
@@ -1928,7 +1928,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCurrent(dev.slipway.common.v1.FeatureStatistics value) {
       if (currentBuilder_ == null) {
@@ -1948,7 +1948,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCurrent(
         dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1966,7 +1966,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCurrent(dev.slipway.common.v1.FeatureStatistics value) {
       if (currentBuilder_ == null) {
@@ -1991,7 +1991,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCurrent() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2008,7 +2008,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder getCurrentBuilder() {
       bitField0_ |= 0x00000200;
@@ -2020,7 +2020,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.FeatureStatisticsOrBuilder getCurrentOrBuilder() {
       if (currentBuilder_ != null) {
@@ -2035,7 +2035,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the column in the window.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.FeatureStatistics, dev.slipway.common.v1.FeatureStatistics.Builder, dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
@@ -2057,7 +2057,7 @@ private static final long serialVersionUID = 0L;
      * Why no verdict was drawn, when none was (for example every value missing).
      * </pre>
      *
-     * <code>string note = 11 [json_name = "note"];</code>
+     * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The note.
      */
     public java.lang.String getNote() {
@@ -2077,7 +2077,7 @@ private static final long serialVersionUID = 0L;
      * Why no verdict was drawn, when none was (for example every value missing).
      * </pre>
      *
-     * <code>string note = 11 [json_name = "note"];</code>
+     * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for note.
      */
     public com.google.protobuf.ByteString
@@ -2098,7 +2098,7 @@ private static final long serialVersionUID = 0L;
      * Why no verdict was drawn, when none was (for example every value missing).
      * </pre>
      *
-     * <code>string note = 11 [json_name = "note"];</code>
+     * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The note to set.
      * @return This builder for chaining.
      */
@@ -2115,7 +2115,7 @@ private static final long serialVersionUID = 0L;
      * Why no verdict was drawn, when none was (for example every value missing).
      * </pre>
      *
-     * <code>string note = 11 [json_name = "note"];</code>
+     * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNote() {
@@ -2129,7 +2129,7 @@ private static final long serialVersionUID = 0L;
      * Why no verdict was drawn, when none was (for example every value missing).
      * </pre>
      *
-     * <code>string note = 11 [json_name = "note"];</code>
+     * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for note to set.
      * @return This builder for chaining.
      */
@@ -2162,7 +2162,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the referenceWholeColumnFields.
      */
     public com.google.protobuf.ProtocolStringList
@@ -2181,7 +2181,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of referenceWholeColumnFields.
      */
     public int getReferenceWholeColumnFieldsCount() {
@@ -2198,7 +2198,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The referenceWholeColumnFields at the given index.
      */
@@ -2216,7 +2216,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the referenceWholeColumnFields at the given index.
      */
@@ -2235,7 +2235,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The referenceWholeColumnFields to set.
      * @return This builder for chaining.
@@ -2260,7 +2260,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceWholeColumnFields to add.
      * @return This builder for chaining.
      */
@@ -2284,7 +2284,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The referenceWholeColumnFields to add.
      * @return This builder for chaining.
      */
@@ -2308,7 +2308,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceWholeColumnFields() {
@@ -2329,7 +2329,7 @@ private static final long serialVersionUID = 0L;
      * missing-share test used the whole column's counts too.
      * </pre>
      *
-     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the referenceWholeColumnFields to add.
      * @return This builder for chaining.
      */
@@ -2353,7 +2353,7 @@ private static final long serialVersionUID = 0L;
      * Wasserstein, which need the values).
      * </pre>
      *
-     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceTestCount.
      */
     @java.lang.Override
@@ -2368,7 +2368,7 @@ private static final long serialVersionUID = 0L;
      * Wasserstein, which need the values).
      * </pre>
      *
-     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceTestCount to set.
      * @return This builder for chaining.
      */
@@ -2387,7 +2387,7 @@ private static final long serialVersionUID = 0L;
      * Wasserstein, which need the values).
      * </pre>
      *
-     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceTestCount() {

@@ -13,7 +13,7 @@ public interface FeatureDriftOrBuilder extends
    * The column (feature, output, or `target`).
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   java.lang.String getFeature();
@@ -22,7 +22,7 @@ public interface FeatureDriftOrBuilder extends
    * The column (feature, output, or `target`).
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface FeatureDriftOrBuilder extends
    * How the column was treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -42,7 +42,7 @@ public interface FeatureDriftOrBuilder extends
    * How the column was treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   dev.slipway.common.v1.FeatureKind getKind();
@@ -52,7 +52,7 @@ public interface FeatureDriftOrBuilder extends
    * The method used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for method.
    */
   int getMethodValue();
@@ -61,7 +61,7 @@ public interface FeatureDriftOrBuilder extends
    * The method used.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.DriftMethod method = 3 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The method.
    */
   dev.slipway.monitoring.v1.DriftMethod getMethod();
@@ -73,7 +73,7 @@ public interface FeatureDriftOrBuilder extends
    * `score &gt;= threshold`).
    * </pre>
    *
-   * <code>double score = 4 [json_name = "score"];</code>
+   * <code>double score = 4 [json_name = "score", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The score.
    */
   double getScore();
@@ -83,7 +83,7 @@ public interface FeatureDriftOrBuilder extends
    * The test statistic (KS D, chi-square, z) or, for distances, the distance again.
    * </pre>
    *
-   * <code>double statistic = 5 [json_name = "statistic"];</code>
+   * <code>double statistic = 5 [json_name = "statistic", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statistic.
    */
   double getStatistic();
@@ -93,7 +93,7 @@ public interface FeatureDriftOrBuilder extends
    * The threshold applied.
    * </pre>
    *
-   * <code>double threshold = 6 [json_name = "threshold"];</code>
+   * <code>double threshold = 6 [json_name = "threshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threshold.
    */
   double getThreshold();
@@ -103,7 +103,7 @@ public interface FeatureDriftOrBuilder extends
    * The verdict.
    * </pre>
    *
-   * <code>bool drifted = 7 [json_name = "drifted"];</code>
+   * <code>bool drifted = 7 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   boolean getDrifted();
@@ -113,7 +113,7 @@ public interface FeatureDriftOrBuilder extends
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the psi field is set.
    */
   boolean hasPsi();
@@ -122,7 +122,7 @@ public interface FeatureDriftOrBuilder extends
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The psi.
    */
   dev.slipway.monitoring.v1.PsiResult getPsi();
@@ -131,7 +131,7 @@ public interface FeatureDriftOrBuilder extends
    * The population stability index, reported alongside every method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi"];</code>
+   * <code>.slipway.monitoring.v1.PsiResult psi = 8 [json_name = "psi", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.PsiResultOrBuilder getPsiOrBuilder();
 
@@ -141,7 +141,7 @@ public interface FeatureDriftOrBuilder extends
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the reference field is set.
    */
   boolean hasReference();
@@ -151,7 +151,7 @@ public interface FeatureDriftOrBuilder extends
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reference.
    */
   dev.slipway.common.v1.FeatureStatistics getReference();
@@ -161,7 +161,7 @@ public interface FeatureDriftOrBuilder extends
    * over the whole training column, the others over the reference sample.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.FeatureStatisticsOrBuilder getReferenceOrBuilder();
 
@@ -170,7 +170,7 @@ public interface FeatureDriftOrBuilder extends
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the current field is set.
    */
   boolean hasCurrent();
@@ -179,7 +179,7 @@ public interface FeatureDriftOrBuilder extends
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The current.
    */
   dev.slipway.common.v1.FeatureStatistics getCurrent();
@@ -188,7 +188,7 @@ public interface FeatureDriftOrBuilder extends
    * Statistics of the column in the window.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics current = 10 [json_name = "current", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.FeatureStatisticsOrBuilder getCurrentOrBuilder();
 
@@ -197,7 +197,7 @@ public interface FeatureDriftOrBuilder extends
    * Why no verdict was drawn, when none was (for example every value missing).
    * </pre>
    *
-   * <code>string note = 11 [json_name = "note"];</code>
+   * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The note.
    */
   java.lang.String getNote();
@@ -206,7 +206,7 @@ public interface FeatureDriftOrBuilder extends
    * Why no verdict was drawn, when none was (for example every value missing).
    * </pre>
    *
-   * <code>string note = 11 [json_name = "note"];</code>
+   * <code>string note = 11 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for note.
    */
   com.google.protobuf.ByteString
@@ -223,7 +223,7 @@ public interface FeatureDriftOrBuilder extends
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the referenceWholeColumnFields.
    */
   java.util.List<java.lang.String>
@@ -239,7 +239,7 @@ public interface FeatureDriftOrBuilder extends
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of referenceWholeColumnFields.
    */
   int getReferenceWholeColumnFieldsCount();
@@ -254,7 +254,7 @@ public interface FeatureDriftOrBuilder extends
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The referenceWholeColumnFields at the given index.
    */
@@ -270,7 +270,7 @@ public interface FeatureDriftOrBuilder extends
    * missing-share test used the whole column's counts too.
    * </pre>
    *
-   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the referenceWholeColumnFields at the given index.
    */
@@ -285,7 +285,7 @@ public interface FeatureDriftOrBuilder extends
    * Wasserstein, which need the values).
    * </pre>
    *
-   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceTestCount.
    */
   long getReferenceTestCount();

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * The feature.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * The feature.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * The number of missing values in the window.
    * </pre>
    *
-   * <code>int64 missing_count = 2 [json_name = "missingCount"];</code>
+   * <code>int64 missing_count = 2 [json_name = "missingCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The missingCount.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * The share of missing values in the window.
    * </pre>
    *
-   * <code>double missing_share = 3 [json_name = "missingShare"];</code>
+   * <code>double missing_share = 3 [json_name = "missingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The missingShare.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The share of missing values in the reference.
    * </pre>
    *
-   * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare"];</code>
+   * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceMissingShare.
    */
   @java.lang.Override
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features: the number of values outside the training minimum and maximum.
    * </pre>
    *
-   * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount"];</code>
+   * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outOfRangeCount.
    */
   @java.lang.Override
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features: the share of values outside the training range.
    * </pre>
    *
-   * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare"];</code>
+   * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outOfRangeShare.
    */
   @java.lang.Override
@@ -176,7 +176,7 @@ private static final long serialVersionUID = 0L;
    * Categorical features: the number of values whose category was not seen in training.
    * </pre>
    *
-   * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount"];</code>
+   * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The unseenCategoryCount.
    */
   @java.lang.Override
@@ -193,7 +193,7 @@ private static final long serialVersionUID = 0L;
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the unseenCategories.
    */
   public com.google.protobuf.ProtocolStringList
@@ -205,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of unseenCategories.
    */
   public int getUnseenCategoriesCount() {
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The unseenCategories at the given index.
    */
@@ -228,7 +228,7 @@ private static final long serialVersionUID = 0L;
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the unseenCategories at the given index.
    */
@@ -244,7 +244,7 @@ private static final long serialVersionUID = 0L;
    * Whether this feature exceeded a threshold of the policy.
    * </pre>
    *
-   * <code>bool flagged = 9 [json_name = "flagged"];</code>
+   * <code>bool flagged = 9 [json_name = "flagged", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The flagged.
    */
   @java.lang.Override
@@ -799,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * The feature.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The feature.
      */
     public java.lang.String getFeature() {
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * The feature.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for feature.
      */
     public com.google.protobuf.ByteString
@@ -840,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * The feature.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The feature to set.
      * @return This builder for chaining.
      */
@@ -857,7 +857,7 @@ private static final long serialVersionUID = 0L;
      * The feature.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFeature() {
@@ -871,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * The feature.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for feature to set.
      * @return This builder for chaining.
      */
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values in the window.
      * </pre>
      *
-     * <code>int64 missing_count = 2 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 2 [json_name = "missingCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The missingCount.
      */
     @java.lang.Override
@@ -903,7 +903,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values in the window.
      * </pre>
      *
-     * <code>int64 missing_count = 2 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 2 [json_name = "missingCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The missingCount to set.
      * @return This builder for chaining.
      */
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values in the window.
      * </pre>
      *
-     * <code>int64 missing_count = 2 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 2 [json_name = "missingCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMissingCount() {
@@ -935,7 +935,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the window.
      * </pre>
      *
-     * <code>double missing_share = 3 [json_name = "missingShare"];</code>
+     * <code>double missing_share = 3 [json_name = "missingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The missingShare.
      */
     @java.lang.Override
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the window.
      * </pre>
      *
-     * <code>double missing_share = 3 [json_name = "missingShare"];</code>
+     * <code>double missing_share = 3 [json_name = "missingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The missingShare to set.
      * @return This builder for chaining.
      */
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the window.
      * </pre>
      *
-     * <code>double missing_share = 3 [json_name = "missingShare"];</code>
+     * <code>double missing_share = 3 [json_name = "missingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMissingShare() {
@@ -979,7 +979,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the reference.
      * </pre>
      *
-     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare"];</code>
+     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceMissingShare.
      */
     @java.lang.Override
@@ -991,7 +991,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the reference.
      * </pre>
      *
-     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare"];</code>
+     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceMissingShare to set.
      * @return This builder for chaining.
      */
@@ -1007,7 +1007,7 @@ private static final long serialVersionUID = 0L;
      * The share of missing values in the reference.
      * </pre>
      *
-     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare"];</code>
+     * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceMissingShare() {
@@ -1023,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the number of values outside the training minimum and maximum.
      * </pre>
      *
-     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount"];</code>
+     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outOfRangeCount.
      */
     @java.lang.Override
@@ -1035,7 +1035,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the number of values outside the training minimum and maximum.
      * </pre>
      *
-     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount"];</code>
+     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outOfRangeCount to set.
      * @return This builder for chaining.
      */
@@ -1051,7 +1051,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the number of values outside the training minimum and maximum.
      * </pre>
      *
-     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount"];</code>
+     * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutOfRangeCount() {
@@ -1067,7 +1067,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the share of values outside the training range.
      * </pre>
      *
-     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare"];</code>
+     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outOfRangeShare.
      */
     @java.lang.Override
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the share of values outside the training range.
      * </pre>
      *
-     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare"];</code>
+     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outOfRangeShare to set.
      * @return This builder for chaining.
      */
@@ -1095,7 +1095,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features: the share of values outside the training range.
      * </pre>
      *
-     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare"];</code>
+     * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutOfRangeShare() {
@@ -1111,7 +1111,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: the number of values whose category was not seen in training.
      * </pre>
      *
-     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount"];</code>
+     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The unseenCategoryCount.
      */
     @java.lang.Override
@@ -1123,7 +1123,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: the number of values whose category was not seen in training.
      * </pre>
      *
-     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount"];</code>
+     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The unseenCategoryCount to set.
      * @return This builder for chaining.
      */
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: the number of values whose category was not seen in training.
      * </pre>
      *
-     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount"];</code>
+     * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUnseenCategoryCount() {
@@ -1162,7 +1162,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the unseenCategories.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1175,7 +1175,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of unseenCategories.
      */
     public int getUnseenCategoriesCount() {
@@ -1186,7 +1186,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The unseenCategories at the given index.
      */
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the unseenCategories at the given index.
      */
@@ -1211,7 +1211,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The unseenCategories to set.
      * @return This builder for chaining.
@@ -1230,7 +1230,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The unseenCategories to add.
      * @return This builder for chaining.
      */
@@ -1248,7 +1248,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The unseenCategories to add.
      * @return This builder for chaining.
      */
@@ -1266,7 +1266,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUnseenCategories() {
@@ -1281,7 +1281,7 @@ private static final long serialVersionUID = 0L;
      * Categorical features: up to 20 of the unseen categories, most frequent first.
      * </pre>
      *
-     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+     * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the unseenCategories to add.
      * @return This builder for chaining.
      */
@@ -1302,7 +1302,7 @@ private static final long serialVersionUID = 0L;
      * Whether this feature exceeded a threshold of the policy.
      * </pre>
      *
-     * <code>bool flagged = 9 [json_name = "flagged"];</code>
+     * <code>bool flagged = 9 [json_name = "flagged", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The flagged.
      */
     @java.lang.Override
@@ -1314,7 +1314,7 @@ private static final long serialVersionUID = 0L;
      * Whether this feature exceeded a threshold of the policy.
      * </pre>
      *
-     * <code>bool flagged = 9 [json_name = "flagged"];</code>
+     * <code>bool flagged = 9 [json_name = "flagged", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The flagged to set.
      * @return This builder for chaining.
      */
@@ -1330,7 +1330,7 @@ private static final long serialVersionUID = 0L;
      * Whether this feature exceeded a threshold of the policy.
      * </pre>
      *
-     * <code>bool flagged = 9 [json_name = "flagged"];</code>
+     * <code>bool flagged = 9 [json_name = "flagged", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFlagged() {

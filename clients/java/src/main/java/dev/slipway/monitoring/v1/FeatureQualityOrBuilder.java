@@ -13,7 +13,7 @@ public interface FeatureQualityOrBuilder extends
    * The feature.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   java.lang.String getFeature();
@@ -22,7 +22,7 @@ public interface FeatureQualityOrBuilder extends
    * The feature.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface FeatureQualityOrBuilder extends
    * The number of missing values in the window.
    * </pre>
    *
-   * <code>int64 missing_count = 2 [json_name = "missingCount"];</code>
+   * <code>int64 missing_count = 2 [json_name = "missingCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The missingCount.
    */
   long getMissingCount();
@@ -43,7 +43,7 @@ public interface FeatureQualityOrBuilder extends
    * The share of missing values in the window.
    * </pre>
    *
-   * <code>double missing_share = 3 [json_name = "missingShare"];</code>
+   * <code>double missing_share = 3 [json_name = "missingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The missingShare.
    */
   double getMissingShare();
@@ -53,7 +53,7 @@ public interface FeatureQualityOrBuilder extends
    * The share of missing values in the reference.
    * </pre>
    *
-   * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare"];</code>
+   * <code>double reference_missing_share = 4 [json_name = "referenceMissingShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceMissingShare.
    */
   double getReferenceMissingShare();
@@ -63,7 +63,7 @@ public interface FeatureQualityOrBuilder extends
    * Numeric features: the number of values outside the training minimum and maximum.
    * </pre>
    *
-   * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount"];</code>
+   * <code>int64 out_of_range_count = 5 [json_name = "outOfRangeCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outOfRangeCount.
    */
   long getOutOfRangeCount();
@@ -73,7 +73,7 @@ public interface FeatureQualityOrBuilder extends
    * Numeric features: the share of values outside the training range.
    * </pre>
    *
-   * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare"];</code>
+   * <code>double out_of_range_share = 6 [json_name = "outOfRangeShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outOfRangeShare.
    */
   double getOutOfRangeShare();
@@ -83,7 +83,7 @@ public interface FeatureQualityOrBuilder extends
    * Categorical features: the number of values whose category was not seen in training.
    * </pre>
    *
-   * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount"];</code>
+   * <code>int64 unseen_category_count = 7 [json_name = "unseenCategoryCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The unseenCategoryCount.
    */
   long getUnseenCategoryCount();
@@ -93,7 +93,7 @@ public interface FeatureQualityOrBuilder extends
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the unseenCategories.
    */
   java.util.List<java.lang.String>
@@ -103,7 +103,7 @@ public interface FeatureQualityOrBuilder extends
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of unseenCategories.
    */
   int getUnseenCategoriesCount();
@@ -112,7 +112,7 @@ public interface FeatureQualityOrBuilder extends
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The unseenCategories at the given index.
    */
@@ -122,7 +122,7 @@ public interface FeatureQualityOrBuilder extends
    * Categorical features: up to 20 of the unseen categories, most frequent first.
    * </pre>
    *
-   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories"];</code>
+   * <code>repeated string unseen_categories = 8 [json_name = "unseenCategories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the unseenCategories at the given index.
    */
@@ -134,7 +134,7 @@ public interface FeatureQualityOrBuilder extends
    * Whether this feature exceeded a threshold of the policy.
    * </pre>
    *
-   * <code>bool flagged = 9 [json_name = "flagged"];</code>
+   * <code>bool flagged = 9 [json_name = "flagged", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The flagged.
    */
   boolean getFlagged();

@@ -13,7 +13,7 @@ public interface GetMonitoringPolicyRequestOrBuilder extends
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface GetMonitoringPolicyRequestOrBuilder extends
    * Required. The policy, `monitoringPolicies/{monitoring_policy}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * without NUL (else the entry is rejected).
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * without NUL (else the entry is rejected).
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the labels field is set.
    */
   @java.lang.Override
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The labels.
    */
   @java.lang.Override
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.TensorOrBuilder getLabelsOrBuilder() {
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the labelTime field is set.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The labelTime.
    */
   @java.lang.Override
@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder() {
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * across models.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -202,7 +202,7 @@ private static final long serialVersionUID = 0L;
    * across models.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -664,7 +664,7 @@ private static final long serialVersionUID = 0L;
      * without NUL (else the entry is rejected).
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -685,7 +685,7 @@ private static final long serialVersionUID = 0L;
      * without NUL (else the entry is rejected).
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * without NUL (else the entry is rejected).
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * without NUL (else the entry is rejected).
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -740,7 +740,7 @@ private static final long serialVersionUID = 0L;
      * without NUL (else the entry is rejected).
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -762,7 +762,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the labels field is set.
      */
     public boolean hasLabels() {
@@ -773,7 +773,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The labels.
      */
     public dev.slipway.common.v1.Tensor getLabels() {
@@ -788,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setLabels(dev.slipway.common.v1.Tensor value) {
       if (labelsBuilder_ == null) {
@@ -808,7 +808,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setLabels(
         dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeLabels(dev.slipway.common.v1.Tensor value) {
       if (labelsBuilder_ == null) {
@@ -851,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearLabels() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder getLabelsBuilder() {
       bitField0_ |= 0x00000002;
@@ -880,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.TensorOrBuilder getLabelsOrBuilder() {
       if (labelsBuilder_ != null) {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, shape `[N]`, in the same row order as the request.
      * </pre>
      *
-     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+     * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.Tensor, dev.slipway.common.v1.Tensor.Builder, dev.slipway.common.v1.TensorOrBuilder> 
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the labelTime field is set.
      */
     public boolean hasLabelTime() {
@@ -930,7 +930,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The labelTime.
      */
     public com.google.protobuf.Timestamp getLabelTime() {
@@ -945,7 +945,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setLabelTime(com.google.protobuf.Timestamp value) {
       if (labelTimeBuilder_ == null) {
@@ -965,7 +965,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setLabelTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeLabelTime(com.google.protobuf.Timestamp value) {
       if (labelTimeBuilder_ == null) {
@@ -1008,7 +1008,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearLabelTime() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1025,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLabelTimeBuilder() {
       bitField0_ |= 0x00000004;
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder() {
       if (labelTimeBuilder_ != null) {
@@ -1052,7 +1052,7 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1075,7 +1075,7 @@ private static final long serialVersionUID = 0L;
      * across models.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1096,7 +1096,7 @@ private static final long serialVersionUID = 0L;
      * across models.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1118,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * across models.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * across models.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1151,7 +1151,7 @@ private static final long serialVersionUID = 0L;
      * across models.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */

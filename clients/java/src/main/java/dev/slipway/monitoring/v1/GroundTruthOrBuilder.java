@@ -14,7 +14,7 @@ public interface GroundTruthOrBuilder extends
    * without NUL (else the entry is rejected).
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -24,7 +24,7 @@ public interface GroundTruthOrBuilder extends
    * without NUL (else the entry is rejected).
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface GroundTruthOrBuilder extends
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the labels field is set.
    */
   boolean hasLabels();
@@ -44,7 +44,7 @@ public interface GroundTruthOrBuilder extends
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The labels.
    */
   dev.slipway.common.v1.Tensor getLabels();
@@ -53,7 +53,7 @@ public interface GroundTruthOrBuilder extends
    * Required. The labels, shape `[N]`, in the same row order as the request.
    * </pre>
    *
-   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels"];</code>
+   * <code>.slipway.common.v1.Tensor labels = 2 [json_name = "labels", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.common.v1.TensorOrBuilder getLabelsOrBuilder();
 
@@ -62,7 +62,7 @@ public interface GroundTruthOrBuilder extends
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the labelTime field is set.
    */
   boolean hasLabelTime();
@@ -71,7 +71,7 @@ public interface GroundTruthOrBuilder extends
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The labelTime.
    */
   com.google.protobuf.Timestamp getLabelTime();
@@ -80,7 +80,7 @@ public interface GroundTruthOrBuilder extends
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder();
 
@@ -90,7 +90,7 @@ public interface GroundTruthOrBuilder extends
    * across models.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -100,7 +100,7 @@ public interface GroundTruthOrBuilder extends
    * across models.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString

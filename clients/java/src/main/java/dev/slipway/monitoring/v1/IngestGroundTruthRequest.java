@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.GroundTruth> getGroundTruthsList() {
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.GroundTruthOrBuilder> 
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getGroundTruthsCount() {
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.GroundTruth getGroundTruths(int index) {
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.GroundTruthOrBuilder getGroundTruthsOrBuilder(
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key is ingested once.
    * </pre>
    *
-   * <code>string request_id = 2 [json_name = "requestId"];</code>
+   * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -135,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key is ingested once.
    * </pre>
    *
-   * <code>string request_id = 2 [json_name = "requestId"];</code>
+   * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -572,7 +572,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.GroundTruth> getGroundTruthsList() {
       if (groundTruthsBuilder_ == null) {
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getGroundTruthsCount() {
       if (groundTruthsBuilder_ == null) {
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.GroundTruth getGroundTruths(int index) {
       if (groundTruthsBuilder_ == null) {
@@ -614,7 +614,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setGroundTruths(
         int index, dev.slipway.monitoring.v1.GroundTruth value) {
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setGroundTruths(
         int index, dev.slipway.monitoring.v1.GroundTruth.Builder builderForValue) {
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addGroundTruths(dev.slipway.monitoring.v1.GroundTruth value) {
       if (groundTruthsBuilder_ == null) {
@@ -673,7 +673,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addGroundTruths(
         int index, dev.slipway.monitoring.v1.GroundTruth value) {
@@ -694,7 +694,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addGroundTruths(
         dev.slipway.monitoring.v1.GroundTruth.Builder builderForValue) {
@@ -712,7 +712,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addGroundTruths(
         int index, dev.slipway.monitoring.v1.GroundTruth.Builder builderForValue) {
@@ -730,7 +730,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllGroundTruths(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.GroundTruth> values) {
@@ -749,7 +749,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearGroundTruths() {
       if (groundTruthsBuilder_ == null) {
@@ -766,7 +766,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeGroundTruths(int index) {
       if (groundTruthsBuilder_ == null) {
@@ -783,7 +783,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.GroundTruth.Builder getGroundTruthsBuilder(
         int index) {
@@ -794,7 +794,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.GroundTruthOrBuilder getGroundTruthsOrBuilder(
         int index) {
@@ -808,7 +808,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.GroundTruthOrBuilder> 
          getGroundTruthsOrBuilderList() {
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.GroundTruth.Builder addGroundTruthsBuilder() {
       return getGroundTruthsFieldBuilder().addBuilder(
@@ -834,7 +834,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.GroundTruth.Builder addGroundTruthsBuilder(
         int index) {
@@ -846,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * Required. The labels, at most 10000 entries per call.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+     * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.GroundTruth.Builder> 
          getGroundTruthsBuilderList() {
@@ -873,7 +873,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key is ingested once.
      * </pre>
      *
-     * <code>string request_id = 2 [json_name = "requestId"];</code>
+     * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key is ingested once.
      * </pre>
      *
-     * <code>string request_id = 2 [json_name = "requestId"];</code>
+     * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -914,7 +914,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key is ingested once.
      * </pre>
      *
-     * <code>string request_id = 2 [json_name = "requestId"];</code>
+     * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key is ingested once.
      * </pre>
      *
-     * <code>string request_id = 2 [json_name = "requestId"];</code>
+     * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -945,7 +945,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key is ingested once.
      * </pre>
      *
-     * <code>string request_id = 2 [json_name = "requestId"];</code>
+     * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

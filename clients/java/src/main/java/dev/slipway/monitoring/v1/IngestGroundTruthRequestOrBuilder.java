@@ -13,7 +13,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.GroundTruth> 
       getGroundTruthsList();
@@ -22,7 +22,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.GroundTruth getGroundTruths(int index);
   /**
@@ -30,7 +30,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getGroundTruthsCount();
   /**
@@ -38,7 +38,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.GroundTruthOrBuilder> 
       getGroundTruthsOrBuilderList();
@@ -47,7 +47,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Required. The labels, at most 10000 entries per call.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths"];</code>
+   * <code>repeated .slipway.monitoring.v1.GroundTruth ground_truths = 1 [json_name = "groundTruths", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.GroundTruthOrBuilder getGroundTruthsOrBuilder(
       int index);
@@ -57,7 +57,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key is ingested once.
    * </pre>
    *
-   * <code>string request_id = 2 [json_name = "requestId"];</code>
+   * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -66,7 +66,7 @@ public interface IngestGroundTruthRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key is ingested once.
    * </pre>
    *
-   * <code>string request_id = 2 [json_name = "requestId"];</code>
+   * <code>string request_id = 2 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.PredictionRecord> getRecordsList() {
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.PredictionRecordOrBuilder> 
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getRecordsCount() {
@@ -89,7 +89,7 @@ private static final long serialVersionUID = 0L;
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PredictionRecord getRecords(int index) {
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PredictionRecordOrBuilder getRecordsOrBuilder(
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * monitoring unreachable).
    * </pre>
    *
-   * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount"];</code>
+   * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The droppedRecordCount.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The sender's identity for metrics, for example `serving-0`.
    * </pre>
    *
-   * <code>string sender = 3 [json_name = "sender"];</code>
+   * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sender.
    */
   @java.lang.Override
@@ -153,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The sender's identity for metrics, for example `serving-0`.
    * </pre>
    *
-   * <code>string sender = 3 [json_name = "sender"];</code>
+   * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for sender.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * once.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -202,7 +202,7 @@ private static final long serialVersionUID = 0L;
    * once.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -688,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.PredictionRecord> getRecordsList() {
       if (recordsBuilder_ == null) {
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getRecordsCount() {
       if (recordsBuilder_ == null) {
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.PredictionRecord getRecords(int index) {
       if (recordsBuilder_ == null) {
@@ -730,7 +730,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setRecords(
         int index, dev.slipway.monitoring.v1.PredictionRecord value) {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setRecords(
         int index, dev.slipway.monitoring.v1.PredictionRecord.Builder builderForValue) {
@@ -769,7 +769,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addRecords(dev.slipway.monitoring.v1.PredictionRecord value) {
       if (recordsBuilder_ == null) {
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addRecords(
         int index, dev.slipway.monitoring.v1.PredictionRecord value) {
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addRecords(
         dev.slipway.monitoring.v1.PredictionRecord.Builder builderForValue) {
@@ -828,7 +828,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addRecords(
         int index, dev.slipway.monitoring.v1.PredictionRecord.Builder builderForValue) {
@@ -846,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllRecords(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.PredictionRecord> values) {
@@ -865,7 +865,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearRecords() {
       if (recordsBuilder_ == null) {
@@ -882,7 +882,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeRecords(int index) {
       if (recordsBuilder_ == null) {
@@ -899,7 +899,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.PredictionRecord.Builder getRecordsBuilder(
         int index) {
@@ -910,7 +910,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.PredictionRecordOrBuilder getRecordsOrBuilder(
         int index) {
@@ -924,7 +924,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.PredictionRecordOrBuilder> 
          getRecordsOrBuilderList() {
@@ -939,7 +939,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.PredictionRecord.Builder addRecordsBuilder() {
       return getRecordsFieldBuilder().addBuilder(
@@ -950,7 +950,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.PredictionRecord.Builder addRecordsBuilder(
         int index) {
@@ -962,7 +962,7 @@ private static final long serialVersionUID = 0L;
      * Required. The records of this batch.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+     * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.PredictionRecord.Builder> 
          getRecordsBuilderList() {
@@ -990,7 +990,7 @@ private static final long serialVersionUID = 0L;
      * monitoring unreachable).
      * </pre>
      *
-     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount"];</code>
+     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The droppedRecordCount.
      */
     @java.lang.Override
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * monitoring unreachable).
      * </pre>
      *
-     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount"];</code>
+     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The droppedRecordCount to set.
      * @return This builder for chaining.
      */
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
      * monitoring unreachable).
      * </pre>
      *
-     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount"];</code>
+     * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDroppedRecordCount() {
@@ -1036,7 +1036,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The sender's identity for metrics, for example `serving-0`.
      * </pre>
      *
-     * <code>string sender = 3 [json_name = "sender"];</code>
+     * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The sender.
      */
     public java.lang.String getSender() {
@@ -1056,7 +1056,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The sender's identity for metrics, for example `serving-0`.
      * </pre>
      *
-     * <code>string sender = 3 [json_name = "sender"];</code>
+     * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for sender.
      */
     public com.google.protobuf.ByteString
@@ -1077,7 +1077,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The sender's identity for metrics, for example `serving-0`.
      * </pre>
      *
-     * <code>string sender = 3 [json_name = "sender"];</code>
+     * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The sender to set.
      * @return This builder for chaining.
      */
@@ -1094,7 +1094,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The sender's identity for metrics, for example `serving-0`.
      * </pre>
      *
-     * <code>string sender = 3 [json_name = "sender"];</code>
+     * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSender() {
@@ -1108,7 +1108,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The sender's identity for metrics, for example `serving-0`.
      * </pre>
      *
-     * <code>string sender = 3 [json_name = "sender"];</code>
+     * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for sender to set.
      * @return This builder for chaining.
      */
@@ -1129,7 +1129,7 @@ private static final long serialVersionUID = 0L;
      * once.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1150,7 +1150,7 @@ private static final long serialVersionUID = 0L;
      * once.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1172,7 +1172,7 @@ private static final long serialVersionUID = 0L;
      * once.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1190,7 +1190,7 @@ private static final long serialVersionUID = 0L;
      * once.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1205,7 +1205,7 @@ private static final long serialVersionUID = 0L;
      * once.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

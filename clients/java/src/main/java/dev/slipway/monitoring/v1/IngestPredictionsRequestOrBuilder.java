@@ -13,7 +13,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.PredictionRecord> 
       getRecordsList();
@@ -22,7 +22,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.PredictionRecord getRecords(int index);
   /**
@@ -30,7 +30,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getRecordsCount();
   /**
@@ -38,7 +38,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.PredictionRecordOrBuilder> 
       getRecordsOrBuilderList();
@@ -47,7 +47,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Required. The records of this batch.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records"];</code>
+   * <code>repeated .slipway.monitoring.v1.PredictionRecord records = 1 [json_name = "records", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.PredictionRecordOrBuilder getRecordsOrBuilder(
       int index);
@@ -58,7 +58,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * monitoring unreachable).
    * </pre>
    *
-   * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount"];</code>
+   * <code>int64 dropped_record_count = 2 [json_name = "droppedRecordCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The droppedRecordCount.
    */
   long getDroppedRecordCount();
@@ -68,7 +68,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Optional. The sender's identity for metrics, for example `serving-0`.
    * </pre>
    *
-   * <code>string sender = 3 [json_name = "sender"];</code>
+   * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sender.
    */
   java.lang.String getSender();
@@ -77,7 +77,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * Optional. The sender's identity for metrics, for example `serving-0`.
    * </pre>
    *
-   * <code>string sender = 3 [json_name = "sender"];</code>
+   * <code>string sender = 3 [json_name = "sender", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for sender.
    */
   com.google.protobuf.ByteString
@@ -89,7 +89,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * once.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -99,7 +99,7 @@ public interface IngestPredictionsRequestOrBuilder extends
    * once.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 10 [json_name = "filter"];</code>
+   * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 10 [json_name = "filter"];</code>
+   * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   @java.lang.Override
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   @java.lang.Override
@@ -629,7 +629,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -659,7 +659,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -675,7 +675,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -695,7 +695,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -733,7 +733,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -747,7 +747,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -774,7 +774,7 @@ private static final long serialVersionUID = 0L;
      * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 10 [json_name = "filter"];</code>
+     * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public java.lang.String getFilter() {
@@ -801,7 +801,7 @@ private static final long serialVersionUID = 0L;
      * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 10 [json_name = "filter"];</code>
+     * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
@@ -829,7 +829,7 @@ private static final long serialVersionUID = 0L;
      * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 10 [json_name = "filter"];</code>
+     * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The filter to set.
      * @return This builder for chaining.
      */
@@ -853,7 +853,7 @@ private static final long serialVersionUID = 0L;
      * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 10 [json_name = "filter"];</code>
+     * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFilter() {
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 10 [json_name = "filter"];</code>
+     * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
@@ -896,7 +896,7 @@ private static final long serialVersionUID = 0L;
      * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The orderBy.
      */
     public java.lang.String getOrderBy() {
@@ -918,7 +918,7 @@ private static final long serialVersionUID = 0L;
      * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The orderBy to set.
      * @return This builder for chaining.
      */
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearOrderBy() {
@@ -976,7 +976,7 @@ private static final long serialVersionUID = 0L;
      * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */

@@ -14,7 +14,7 @@ public interface ListAlertsRequestOrBuilder extends
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -24,7 +24,7 @@ public interface ListAlertsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -33,7 +33,7 @@ public interface ListAlertsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -51,7 +51,7 @@ public interface ListAlertsRequestOrBuilder extends
    * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 10 [json_name = "filter"];</code>
+   * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   java.lang.String getFilter();
@@ -67,7 +67,7 @@ public interface ListAlertsRequestOrBuilder extends
    * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 10 [json_name = "filter"];</code>
+   * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
@@ -80,7 +80,7 @@ public interface ListAlertsRequestOrBuilder extends
    * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   java.lang.String getOrderBy();
@@ -91,7 +91,7 @@ public interface ListAlertsRequestOrBuilder extends
    * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * <code>string order_by = 11 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   com.google.protobuf.ByteString

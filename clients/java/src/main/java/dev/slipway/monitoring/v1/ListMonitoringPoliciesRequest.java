@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * value is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
    * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   @java.lang.Override
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   @java.lang.Override
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   @java.lang.Override
@@ -623,7 +623,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -636,7 +636,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -689,7 +689,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -710,7 +710,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -741,7 +741,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -765,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public java.lang.String getFilter() {
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
@@ -814,7 +814,7 @@ private static final long serialVersionUID = 0L;
      * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The filter to set.
      * @return This builder for chaining.
      */
@@ -835,7 +835,7 @@ private static final long serialVersionUID = 0L;
      * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFilter() {
@@ -853,7 +853,7 @@ private static final long serialVersionUID = 0L;
      * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The orderBy.
      */
     public java.lang.String getOrderBy() {
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
@@ -920,7 +920,7 @@ private static final long serialVersionUID = 0L;
      * `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The orderBy to set.
      * @return This builder for chaining.
      */
@@ -939,7 +939,7 @@ private static final long serialVersionUID = 0L;
      * `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearOrderBy() {
@@ -955,7 +955,7 @@ private static final long serialVersionUID = 0L;
      * `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */

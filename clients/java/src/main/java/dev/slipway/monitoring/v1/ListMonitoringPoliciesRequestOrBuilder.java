@@ -14,7 +14,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * value is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -24,7 +24,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -33,7 +33,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -48,7 +48,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   java.lang.String getFilter();
@@ -61,7 +61,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
@@ -74,7 +74,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   java.lang.String getOrderBy();
@@ -85,7 +85,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
    * `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   com.google.protobuf.ByteString

@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   @java.lang.Override
@@ -74,7 +74,7 @@ private static final long serialVersionUID = 0L;
    * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   @java.lang.Override
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * The value in the window.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the referenceValue field is set.
    */
   @java.lang.Override
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceValue.
    */
   @java.lang.Override
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * How much worse the window is than the holdout, in the metric's units (positive is worse).
    * </pre>
    *
-   * <code>double degradation = 4 [json_name = "degradation"];</code>
+   * <code>double degradation = 4 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degradation.
    */
   @java.lang.Override
@@ -156,7 +156,7 @@ private static final long serialVersionUID = 0L;
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the maxDegradation field is set.
    */
   @java.lang.Override
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxDegradation.
    */
   @java.lang.Override
@@ -183,7 +183,7 @@ private static final long serialVersionUID = 0L;
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 6 [json_name = "bound"];</code>
+   * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bound field is set.
    */
   @java.lang.Override
@@ -195,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 6 [json_name = "bound"];</code>
+   * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bound.
    */
   @java.lang.Override
@@ -210,7 +210,7 @@ private static final long serialVersionUID = 0L;
    * The verdict.
    * </pre>
    *
-   * <code>bool degraded = 7 [json_name = "degraded"];</code>
+   * <code>bool degraded = 7 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   @java.lang.Override
@@ -723,7 +723,7 @@ private static final long serialVersionUID = 0L;
      * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The metric.
      */
     public java.lang.String getMetric() {
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for metric.
      */
     public com.google.protobuf.ByteString
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The metric to set.
      * @return This builder for chaining.
      */
@@ -781,7 +781,7 @@ private static final long serialVersionUID = 0L;
      * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMetric() {
@@ -795,7 +795,7 @@ private static final long serialVersionUID = 0L;
      * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for metric to set.
      * @return This builder for chaining.
      */
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * The value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The value.
      */
     @java.lang.Override
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * The value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -843,7 +843,7 @@ private static final long serialVersionUID = 0L;
      * The value in the window.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {
@@ -859,7 +859,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the referenceValue field is set.
      */
     @java.lang.Override
@@ -871,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceValue.
      */
     @java.lang.Override
@@ -883,7 +883,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceValue to set.
      * @return This builder for chaining.
      */
@@ -899,7 +899,7 @@ private static final long serialVersionUID = 0L;
      * The holdout value recorded with the version; unset when the version has none.
      * </pre>
      *
-     * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+     * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceValue() {
@@ -915,7 +915,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the window is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 4 [json_name = "degradation"];</code>
+     * <code>double degradation = 4 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degradation.
      */
     @java.lang.Override
@@ -927,7 +927,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the window is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 4 [json_name = "degradation"];</code>
+     * <code>double degradation = 4 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degradation to set.
      * @return This builder for chaining.
      */
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * How much worse the window is than the holdout, in the metric's units (positive is worse).
      * </pre>
      *
-     * <code>double degradation = 4 [json_name = "degradation"];</code>
+     * <code>double degradation = 4 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegradation() {
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the maxDegradation field is set.
      */
     @java.lang.Override
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The maxDegradation.
      */
     @java.lang.Override
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The maxDegradation to set.
      * @return This builder for chaining.
      */
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * The largest acceptable degradation; unset when only a bound applies.
      * </pre>
      *
-     * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxDegradation() {
@@ -1015,7 +1015,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 6 [json_name = "bound"];</code>
+     * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bound field is set.
      */
     @java.lang.Override
@@ -1027,7 +1027,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 6 [json_name = "bound"];</code>
+     * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bound.
      */
     @java.lang.Override
@@ -1039,7 +1039,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 6 [json_name = "bound"];</code>
+     * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bound to set.
      * @return This builder for chaining.
      */
@@ -1055,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * The worst acceptable absolute value; unset when none applies.
      * </pre>
      *
-     * <code>optional double bound = 6 [json_name = "bound"];</code>
+     * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBound() {
@@ -1071,7 +1071,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool degraded = 7 [json_name = "degraded"];</code>
+     * <code>bool degraded = 7 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degraded.
      */
     @java.lang.Override
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool degraded = 7 [json_name = "degraded"];</code>
+     * <code>bool degraded = 7 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degraded to set.
      * @return This builder for chaining.
      */
@@ -1099,7 +1099,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>bool degraded = 7 [json_name = "degraded"];</code>
+     * <code>bool degraded = 7 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegraded() {

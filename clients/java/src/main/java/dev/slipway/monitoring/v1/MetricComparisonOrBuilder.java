@@ -13,7 +13,7 @@ public interface MetricComparisonOrBuilder extends
    * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   java.lang.String getMetric();
@@ -22,7 +22,7 @@ public interface MetricComparisonOrBuilder extends
    * The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface MetricComparisonOrBuilder extends
    * The value in the window.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   double getValue();
@@ -43,7 +43,7 @@ public interface MetricComparisonOrBuilder extends
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the referenceValue field is set.
    */
   boolean hasReferenceValue();
@@ -52,7 +52,7 @@ public interface MetricComparisonOrBuilder extends
    * The holdout value recorded with the version; unset when the version has none.
    * </pre>
    *
-   * <code>optional double reference_value = 3 [json_name = "referenceValue"];</code>
+   * <code>optional double reference_value = 3 [json_name = "referenceValue", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceValue.
    */
   double getReferenceValue();
@@ -62,7 +62,7 @@ public interface MetricComparisonOrBuilder extends
    * How much worse the window is than the holdout, in the metric's units (positive is worse).
    * </pre>
    *
-   * <code>double degradation = 4 [json_name = "degradation"];</code>
+   * <code>double degradation = 4 [json_name = "degradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degradation.
    */
   double getDegradation();
@@ -72,7 +72,7 @@ public interface MetricComparisonOrBuilder extends
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the maxDegradation field is set.
    */
   boolean hasMaxDegradation();
@@ -81,7 +81,7 @@ public interface MetricComparisonOrBuilder extends
    * The largest acceptable degradation; unset when only a bound applies.
    * </pre>
    *
-   * <code>optional double max_degradation = 5 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 5 [json_name = "maxDegradation", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxDegradation.
    */
   double getMaxDegradation();
@@ -91,7 +91,7 @@ public interface MetricComparisonOrBuilder extends
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 6 [json_name = "bound"];</code>
+   * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bound field is set.
    */
   boolean hasBound();
@@ -100,7 +100,7 @@ public interface MetricComparisonOrBuilder extends
    * The worst acceptable absolute value; unset when none applies.
    * </pre>
    *
-   * <code>optional double bound = 6 [json_name = "bound"];</code>
+   * <code>optional double bound = 6 [json_name = "bound", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bound.
    */
   double getBound();
@@ -110,7 +110,7 @@ public interface MetricComparisonOrBuilder extends
    * The verdict.
    * </pre>
    *
-   * <code>bool degraded = 7 [json_name = "degraded"];</code>
+   * <code>bool degraded = 7 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   boolean getDegraded();

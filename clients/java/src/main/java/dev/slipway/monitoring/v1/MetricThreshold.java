@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The metric.
    */
   @java.lang.Override
@@ -74,7 +74,7 @@ private static final long serialVersionUID = 0L;
    * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for metric.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * metric's own units (for example 0.05 for accuracy).
    * </pre>
    *
-   * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxDegradation field is set.
    */
   @java.lang.Override
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * metric's own units (for example 0.05 for accuracy).
    * </pre>
    *
-   * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxDegradation.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
    * </pre>
    *
-   * <code>optional double bound = 3 [json_name = "bound"];</code>
+   * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the bound field is set.
    */
   @java.lang.Override
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
    * </pre>
    *
-   * <code>optional double bound = 3 [json_name = "bound"];</code>
+   * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bound.
    */
   @java.lang.Override
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
      * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The metric.
      */
     public java.lang.String getMetric() {
@@ -568,7 +568,7 @@ private static final long serialVersionUID = 0L;
      * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for metric.
      */
     public com.google.protobuf.ByteString
@@ -589,7 +589,7 @@ private static final long serialVersionUID = 0L;
      * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The metric to set.
      * @return This builder for chaining.
      */
@@ -606,7 +606,7 @@ private static final long serialVersionUID = 0L;
      * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMetric() {
@@ -620,7 +620,7 @@ private static final long serialVersionUID = 0L;
      * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for metric to set.
      * @return This builder for chaining.
      */
@@ -641,7 +641,7 @@ private static final long serialVersionUID = 0L;
      * metric's own units (for example 0.05 for accuracy).
      * </pre>
      *
-     * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxDegradation field is set.
      */
     @java.lang.Override
@@ -654,7 +654,7 @@ private static final long serialVersionUID = 0L;
      * metric's own units (for example 0.05 for accuracy).
      * </pre>
      *
-     * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxDegradation.
      */
     @java.lang.Override
@@ -667,7 +667,7 @@ private static final long serialVersionUID = 0L;
      * metric's own units (for example 0.05 for accuracy).
      * </pre>
      *
-     * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxDegradation to set.
      * @return This builder for chaining.
      */
@@ -684,7 +684,7 @@ private static final long serialVersionUID = 0L;
      * metric's own units (for example 0.05 for accuracy).
      * </pre>
      *
-     * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+     * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxDegradation() {
@@ -700,7 +700,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
      * </pre>
      *
-     * <code>optional double bound = 3 [json_name = "bound"];</code>
+     * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the bound field is set.
      */
     @java.lang.Override
@@ -712,7 +712,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
      * </pre>
      *
-     * <code>optional double bound = 3 [json_name = "bound"];</code>
+     * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bound.
      */
     @java.lang.Override
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
      * </pre>
      *
-     * <code>optional double bound = 3 [json_name = "bound"];</code>
+     * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bound to set.
      * @return This builder for chaining.
      */
@@ -740,7 +740,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
      * </pre>
      *
-     * <code>optional double bound = 3 [json_name = "bound"];</code>
+     * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearBound() {

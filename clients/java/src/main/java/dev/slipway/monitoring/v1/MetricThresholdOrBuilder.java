@@ -13,7 +13,7 @@ public interface MetricThresholdOrBuilder extends
    * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The metric.
    */
   java.lang.String getMetric();
@@ -22,7 +22,7 @@ public interface MetricThresholdOrBuilder extends
    * Required. The metric: `accuracy`, `f1`, `roc_auc`, `log_loss`, `rmse`, `mae` or `r2`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for metric.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface MetricThresholdOrBuilder extends
    * metric's own units (for example 0.05 for accuracy).
    * </pre>
    *
-   * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxDegradation field is set.
    */
   boolean hasMaxDegradation();
@@ -44,7 +44,7 @@ public interface MetricThresholdOrBuilder extends
    * metric's own units (for example 0.05 for accuracy).
    * </pre>
    *
-   * <code>optional double max_degradation = 2 [json_name = "maxDegradation"];</code>
+   * <code>optional double max_degradation = 2 [json_name = "maxDegradation", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxDegradation.
    */
   double getMaxDegradation();
@@ -54,7 +54,7 @@ public interface MetricThresholdOrBuilder extends
    * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
    * </pre>
    *
-   * <code>optional double bound = 3 [json_name = "bound"];</code>
+   * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the bound field is set.
    */
   boolean hasBound();
@@ -63,7 +63,7 @@ public interface MetricThresholdOrBuilder extends
    * Optional. The worst acceptable absolute value (a minimum for accuracy, a maximum for RMSE).
    * </pre>
    *
-   * <code>optional double bound = 3 [json_name = "bound"];</code>
+   * <code>optional double bound = 3 [json_name = "bound", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bound.
    */
   double getBound();

@@ -60,7 +60,7 @@ private static final long serialVersionUID = 0L;
    * from `monitoring_policy_id` at creation.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -82,7 +82,7 @@ private static final long serialVersionUID = 0L;
    * from `monitoring_policy_id` at creation.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -133,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text.
    * </pre>
    *
-   * <code>string description = 3 [json_name = "description"];</code>
+   * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text.
    * </pre>
    *
-   * <code>string description = 3 [json_name = "description"];</code>
+   * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -205,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Stop evaluating without deleting the policy.
    * </pre>
    *
-   * <code>bool disabled = 4 [json_name = "disabled"];</code>
+   * <code>bool disabled = 4 [json_name = "disabled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The disabled.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the window field is set.
    */
   @java.lang.Override
@@ -232,7 +232,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The window.
    */
   @java.lang.Override
@@ -244,7 +244,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.WindowSpecOrBuilder getWindowOrBuilder() {
@@ -258,7 +258,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The fewest rows a window needs before verdicts are drawn; default 100.
    * </pre>
    *
-   * <code>int64 min_samples = 6 [json_name = "minSamples"];</code>
+   * <code>int64 min_samples = 6 [json_name = "minSamples", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minSamples.
    */
   @java.lang.Override
@@ -273,7 +273,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the drift field is set.
    */
   @java.lang.Override
@@ -285,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The drift.
    */
   @java.lang.Override
@@ -297,7 +297,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DriftConfigOrBuilder getDriftOrBuilder() {
@@ -311,7 +311,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the performance field is set.
    */
   @java.lang.Override
@@ -323,7 +323,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The performance.
    */
   @java.lang.Override
@@ -335,7 +335,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PerformanceConfigOrBuilder getPerformanceOrBuilder() {
@@ -349,7 +349,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dataQuality field is set.
    */
   @java.lang.Override
@@ -361,7 +361,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dataQuality.
    */
   @java.lang.Override
@@ -373,7 +373,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DataQualityConfigOrBuilder getDataQualityOrBuilder() {
@@ -387,7 +387,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What to do on a problem.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for action.
    */
   @java.lang.Override public int getActionValue() {
@@ -398,7 +398,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What to do on a problem.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The action.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.PolicyAction getAction() {
@@ -413,7 +413,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the retraining field is set.
    */
   @java.lang.Override
@@ -425,7 +425,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The retraining.
    */
   @java.lang.Override
@@ -437,7 +437,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.RetrainingConfigOrBuilder getRetrainingOrBuilder() {
@@ -452,7 +452,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The principal that created the policy.
    * </pre>
    *
-   * <code>string created_by = 12 [json_name = "createdBy"];</code>
+   * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -473,7 +473,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The principal that created the policy.
    * </pre>
    *
-   * <code>string created_by = 12 [json_name = "createdBy"];</code>
+   * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -498,7 +498,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -510,7 +510,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -522,7 +522,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -536,7 +536,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -560,7 +560,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -576,7 +576,7 @@ private static final long serialVersionUID = 0L;
    * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
-   * <code>string etag = 15 [json_name = "etag"];</code>
+   * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   @java.lang.Override
@@ -598,7 +598,7 @@ private static final long serialVersionUID = 0L;
    * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
-   * <code>string etag = 15 [json_name = "etag"];</code>
+   * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   @java.lang.Override
@@ -1393,7 +1393,7 @@ private static final long serialVersionUID = 0L;
      * from `monitoring_policy_id` at creation.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1414,7 +1414,7 @@ private static final long serialVersionUID = 0L;
      * from `monitoring_policy_id` at creation.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1436,7 +1436,7 @@ private static final long serialVersionUID = 0L;
      * from `monitoring_policy_id` at creation.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1454,7 +1454,7 @@ private static final long serialVersionUID = 0L;
      * from `monitoring_policy_id` at creation.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1469,7 +1469,7 @@ private static final long serialVersionUID = 0L;
      * from `monitoring_policy_id` at creation.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1491,7 +1491,7 @@ private static final long serialVersionUID = 0L;
      * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1513,7 +1513,7 @@ private static final long serialVersionUID = 0L;
      * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1536,7 +1536,7 @@ private static final long serialVersionUID = 0L;
      * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1555,7 +1555,7 @@ private static final long serialVersionUID = 0L;
      * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1571,7 +1571,7 @@ private static final long serialVersionUID = 0L;
      * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1591,7 +1591,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text.
      * </pre>
      *
-     * <code>string description = 3 [json_name = "description"];</code>
+     * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1611,7 +1611,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text.
      * </pre>
      *
-     * <code>string description = 3 [json_name = "description"];</code>
+     * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1632,7 +1632,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text.
      * </pre>
      *
-     * <code>string description = 3 [json_name = "description"];</code>
+     * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1649,7 +1649,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text.
      * </pre>
      *
-     * <code>string description = 3 [json_name = "description"];</code>
+     * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1663,7 +1663,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text.
      * </pre>
      *
-     * <code>string description = 3 [json_name = "description"];</code>
+     * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */
@@ -1683,7 +1683,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stop evaluating without deleting the policy.
      * </pre>
      *
-     * <code>bool disabled = 4 [json_name = "disabled"];</code>
+     * <code>bool disabled = 4 [json_name = "disabled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The disabled.
      */
     @java.lang.Override
@@ -1695,7 +1695,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stop evaluating without deleting the policy.
      * </pre>
      *
-     * <code>bool disabled = 4 [json_name = "disabled"];</code>
+     * <code>bool disabled = 4 [json_name = "disabled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The disabled to set.
      * @return This builder for chaining.
      */
@@ -1711,7 +1711,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stop evaluating without deleting the policy.
      * </pre>
      *
-     * <code>bool disabled = 4 [json_name = "disabled"];</code>
+     * <code>bool disabled = 4 [json_name = "disabled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDisabled() {
@@ -1729,7 +1729,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the window field is set.
      */
     public boolean hasWindow() {
@@ -1740,7 +1740,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The window.
      */
     public dev.slipway.monitoring.v1.WindowSpec getWindow() {
@@ -1755,7 +1755,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setWindow(dev.slipway.monitoring.v1.WindowSpec value) {
       if (windowBuilder_ == null) {
@@ -1775,7 +1775,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setWindow(
         dev.slipway.monitoring.v1.WindowSpec.Builder builderForValue) {
@@ -1793,7 +1793,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeWindow(dev.slipway.monitoring.v1.WindowSpec value) {
       if (windowBuilder_ == null) {
@@ -1818,7 +1818,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearWindow() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1835,7 +1835,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.WindowSpec.Builder getWindowBuilder() {
       bitField0_ |= 0x00000010;
@@ -1847,7 +1847,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.WindowSpecOrBuilder getWindowOrBuilder() {
       if (windowBuilder_ != null) {
@@ -1862,7 +1862,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The evaluation window; default the last 1000 rows.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.WindowSpec, dev.slipway.monitoring.v1.WindowSpec.Builder, dev.slipway.monitoring.v1.WindowSpecOrBuilder> 
@@ -1884,7 +1884,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fewest rows a window needs before verdicts are drawn; default 100.
      * </pre>
      *
-     * <code>int64 min_samples = 6 [json_name = "minSamples"];</code>
+     * <code>int64 min_samples = 6 [json_name = "minSamples", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The minSamples.
      */
     @java.lang.Override
@@ -1896,7 +1896,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fewest rows a window needs before verdicts are drawn; default 100.
      * </pre>
      *
-     * <code>int64 min_samples = 6 [json_name = "minSamples"];</code>
+     * <code>int64 min_samples = 6 [json_name = "minSamples", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The minSamples to set.
      * @return This builder for chaining.
      */
@@ -1912,7 +1912,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fewest rows a window needs before verdicts are drawn; default 100.
      * </pre>
      *
-     * <code>int64 min_samples = 6 [json_name = "minSamples"];</code>
+     * <code>int64 min_samples = 6 [json_name = "minSamples", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMinSamples() {
@@ -1930,7 +1930,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the drift field is set.
      */
     public boolean hasDrift() {
@@ -1941,7 +1941,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The drift.
      */
     public dev.slipway.monitoring.v1.DriftConfig getDrift() {
@@ -1956,7 +1956,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDrift(dev.slipway.monitoring.v1.DriftConfig value) {
       if (driftBuilder_ == null) {
@@ -1976,7 +1976,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDrift(
         dev.slipway.monitoring.v1.DriftConfig.Builder builderForValue) {
@@ -1994,7 +1994,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeDrift(dev.slipway.monitoring.v1.DriftConfig value) {
       if (driftBuilder_ == null) {
@@ -2019,7 +2019,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearDrift() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -2036,7 +2036,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftConfig.Builder getDriftBuilder() {
       bitField0_ |= 0x00000040;
@@ -2048,7 +2048,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DriftConfigOrBuilder getDriftOrBuilder() {
       if (driftBuilder_ != null) {
@@ -2063,7 +2063,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data, prediction and target drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+     * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DriftConfig, dev.slipway.monitoring.v1.DriftConfig.Builder, dev.slipway.monitoring.v1.DriftConfigOrBuilder> 
@@ -2087,7 +2087,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the performance field is set.
      */
     public boolean hasPerformance() {
@@ -2098,7 +2098,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The performance.
      */
     public dev.slipway.monitoring.v1.PerformanceConfig getPerformance() {
@@ -2113,7 +2113,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setPerformance(dev.slipway.monitoring.v1.PerformanceConfig value) {
       if (performanceBuilder_ == null) {
@@ -2133,7 +2133,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setPerformance(
         dev.slipway.monitoring.v1.PerformanceConfig.Builder builderForValue) {
@@ -2151,7 +2151,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergePerformance(dev.slipway.monitoring.v1.PerformanceConfig value) {
       if (performanceBuilder_ == null) {
@@ -2176,7 +2176,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearPerformance() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2193,7 +2193,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceConfig.Builder getPerformanceBuilder() {
       bitField0_ |= 0x00000080;
@@ -2205,7 +2205,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceConfigOrBuilder getPerformanceOrBuilder() {
       if (performanceBuilder_ != null) {
@@ -2220,7 +2220,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Performance and concept drift settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.PerformanceConfig, dev.slipway.monitoring.v1.PerformanceConfig.Builder, dev.slipway.monitoring.v1.PerformanceConfigOrBuilder> 
@@ -2244,7 +2244,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the dataQuality field is set.
      */
     public boolean hasDataQuality() {
@@ -2255,7 +2255,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The dataQuality.
      */
     public dev.slipway.monitoring.v1.DataQualityConfig getDataQuality() {
@@ -2270,7 +2270,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDataQuality(dev.slipway.monitoring.v1.DataQualityConfig value) {
       if (dataQualityBuilder_ == null) {
@@ -2290,7 +2290,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDataQuality(
         dev.slipway.monitoring.v1.DataQualityConfig.Builder builderForValue) {
@@ -2308,7 +2308,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeDataQuality(dev.slipway.monitoring.v1.DataQualityConfig value) {
       if (dataQualityBuilder_ == null) {
@@ -2333,7 +2333,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearDataQuality() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2350,7 +2350,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DataQualityConfig.Builder getDataQualityBuilder() {
       bitField0_ |= 0x00000100;
@@ -2362,7 +2362,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.DataQualityConfigOrBuilder getDataQualityOrBuilder() {
       if (dataQualityBuilder_ != null) {
@@ -2377,7 +2377,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Data quality settings.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DataQualityConfig, dev.slipway.monitoring.v1.DataQualityConfig.Builder, dev.slipway.monitoring.v1.DataQualityConfigOrBuilder> 
@@ -2399,7 +2399,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do on a problem.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for action.
      */
     @java.lang.Override public int getActionValue() {
@@ -2410,7 +2410,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do on a problem.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for action to set.
      * @return This builder for chaining.
      */
@@ -2425,7 +2425,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do on a problem.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The action.
      */
     @java.lang.Override
@@ -2438,7 +2438,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do on a problem.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The action to set.
      * @return This builder for chaining.
      */
@@ -2456,7 +2456,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do on a problem.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+     * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAction() {
@@ -2474,7 +2474,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the retraining field is set.
      */
     public boolean hasRetraining() {
@@ -2485,7 +2485,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The retraining.
      */
     public dev.slipway.monitoring.v1.RetrainingConfig getRetraining() {
@@ -2500,7 +2500,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setRetraining(dev.slipway.monitoring.v1.RetrainingConfig value) {
       if (retrainingBuilder_ == null) {
@@ -2520,7 +2520,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setRetraining(
         dev.slipway.monitoring.v1.RetrainingConfig.Builder builderForValue) {
@@ -2538,7 +2538,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeRetraining(dev.slipway.monitoring.v1.RetrainingConfig value) {
       if (retrainingBuilder_ == null) {
@@ -2563,7 +2563,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearRetraining() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2580,7 +2580,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.RetrainingConfig.Builder getRetrainingBuilder() {
       bitField0_ |= 0x00000400;
@@ -2592,7 +2592,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.RetrainingConfigOrBuilder getRetrainingOrBuilder() {
       if (retrainingBuilder_ != null) {
@@ -2607,7 +2607,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+     * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.RetrainingConfig, dev.slipway.monitoring.v1.RetrainingConfig.Builder, dev.slipway.monitoring.v1.RetrainingConfigOrBuilder> 
@@ -2629,7 +2629,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The principal that created the policy.
      * </pre>
      *
-     * <code>string created_by = 12 [json_name = "createdBy"];</code>
+     * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -2649,7 +2649,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The principal that created the policy.
      * </pre>
      *
-     * <code>string created_by = 12 [json_name = "createdBy"];</code>
+     * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -2670,7 +2670,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The principal that created the policy.
      * </pre>
      *
-     * <code>string created_by = 12 [json_name = "createdBy"];</code>
+     * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -2687,7 +2687,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The principal that created the policy.
      * </pre>
      *
-     * <code>string created_by = 12 [json_name = "createdBy"];</code>
+     * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -2701,7 +2701,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The principal that created the policy.
      * </pre>
      *
-     * <code>string created_by = 12 [json_name = "createdBy"];</code>
+     * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -2723,7 +2723,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -2734,7 +2734,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -2749,7 +2749,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2769,7 +2769,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2787,7 +2787,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2812,7 +2812,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00001000);
@@ -2829,7 +2829,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00001000;
@@ -2841,7 +2841,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -2856,7 +2856,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2880,7 +2880,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -2891,7 +2891,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -2906,7 +2906,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2926,7 +2926,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2944,7 +2944,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2969,7 +2969,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00002000);
@@ -2986,7 +2986,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00002000;
@@ -2998,7 +2998,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -3013,7 +3013,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the policy last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -3036,7 +3036,7 @@ private static final long serialVersionUID = 0L;
      * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
-     * <code>string etag = 15 [json_name = "etag"];</code>
+     * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The etag.
      */
     public java.lang.String getEtag() {
@@ -3057,7 +3057,7 @@ private static final long serialVersionUID = 0L;
      * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
-     * <code>string etag = 15 [json_name = "etag"];</code>
+     * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for etag.
      */
     public com.google.protobuf.ByteString
@@ -3079,7 +3079,7 @@ private static final long serialVersionUID = 0L;
      * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
-     * <code>string etag = 15 [json_name = "etag"];</code>
+     * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The etag to set.
      * @return This builder for chaining.
      */
@@ -3097,7 +3097,7 @@ private static final long serialVersionUID = 0L;
      * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
-     * <code>string etag = 15 [json_name = "etag"];</code>
+     * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEtag() {
@@ -3112,7 +3112,7 @@ private static final long serialVersionUID = 0L;
      * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
-     * <code>string etag = 15 [json_name = "etag"];</code>
+     * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for etag to set.
      * @return This builder for chaining.
      */

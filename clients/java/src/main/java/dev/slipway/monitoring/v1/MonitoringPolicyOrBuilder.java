@@ -14,7 +14,7 @@ public interface MonitoringPolicyOrBuilder extends
    * from `monitoring_policy_id` at creation.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface MonitoringPolicyOrBuilder extends
    * from `monitoring_policy_id` at creation.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface MonitoringPolicyOrBuilder extends
    * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -48,7 +48,7 @@ public interface MonitoringPolicyOrBuilder extends
    * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -59,7 +59,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Free text.
    * </pre>
    *
-   * <code>string description = 3 [json_name = "description"];</code>
+   * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   java.lang.String getDescription();
@@ -68,7 +68,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Free text.
    * </pre>
    *
-   * <code>string description = 3 [json_name = "description"];</code>
+   * <code>string description = 3 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString
@@ -79,7 +79,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Stop evaluating without deleting the policy.
    * </pre>
    *
-   * <code>bool disabled = 4 [json_name = "disabled"];</code>
+   * <code>bool disabled = 4 [json_name = "disabled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The disabled.
    */
   boolean getDisabled();
@@ -89,7 +89,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the window field is set.
    */
   boolean hasWindow();
@@ -98,7 +98,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The window.
    */
   dev.slipway.monitoring.v1.WindowSpec getWindow();
@@ -107,7 +107,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. The evaluation window; default the last 1000 rows.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.WindowSpec window = 5 [json_name = "window", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.WindowSpecOrBuilder getWindowOrBuilder();
 
@@ -116,7 +116,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. The fewest rows a window needs before verdicts are drawn; default 100.
    * </pre>
    *
-   * <code>int64 min_samples = 6 [json_name = "minSamples"];</code>
+   * <code>int64 min_samples = 6 [json_name = "minSamples", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minSamples.
    */
   long getMinSamples();
@@ -126,7 +126,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the drift field is set.
    */
   boolean hasDrift();
@@ -135,7 +135,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The drift.
    */
   dev.slipway.monitoring.v1.DriftConfig getDrift();
@@ -144,7 +144,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data, prediction and target drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift"];</code>
+   * <code>.slipway.monitoring.v1.DriftConfig drift = 7 [json_name = "drift", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DriftConfigOrBuilder getDriftOrBuilder();
 
@@ -153,7 +153,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the performance field is set.
    */
   boolean hasPerformance();
@@ -162,7 +162,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The performance.
    */
   dev.slipway.monitoring.v1.PerformanceConfig getPerformance();
@@ -171,7 +171,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Performance and concept drift settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceConfig performance = 8 [json_name = "performance", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.PerformanceConfigOrBuilder getPerformanceOrBuilder();
 
@@ -180,7 +180,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dataQuality field is set.
    */
   boolean hasDataQuality();
@@ -189,7 +189,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dataQuality.
    */
   dev.slipway.monitoring.v1.DataQualityConfig getDataQuality();
@@ -198,7 +198,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Data quality settings.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQualityConfig data_quality = 9 [json_name = "dataQuality", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.DataQualityConfigOrBuilder getDataQualityOrBuilder();
 
@@ -207,7 +207,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. What to do on a problem.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for action.
    */
   int getActionValue();
@@ -216,7 +216,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. What to do on a problem.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action"];</code>
+   * <code>.slipway.monitoring.v1.PolicyAction action = 10 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The action.
    */
   dev.slipway.monitoring.v1.PolicyAction getAction();
@@ -226,7 +226,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the retraining field is set.
    */
   boolean hasRetraining();
@@ -235,7 +235,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The retraining.
    */
   dev.slipway.monitoring.v1.RetrainingConfig getRetraining();
@@ -244,7 +244,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Optional. Retraining settings; used with POLICY_ACTION_RETRAIN.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining"];</code>
+   * <code>.slipway.monitoring.v1.RetrainingConfig retraining = 11 [json_name = "retraining", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.RetrainingConfigOrBuilder getRetrainingOrBuilder();
 
@@ -253,7 +253,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. The principal that created the policy.
    * </pre>
    *
-   * <code>string created_by = 12 [json_name = "createdBy"];</code>
+   * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -262,7 +262,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. The principal that created the policy.
    * </pre>
    *
-   * <code>string created_by = 12 [json_name = "createdBy"];</code>
+   * <code>string created_by = 12 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -273,7 +273,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -282,7 +282,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -291,7 +291,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -300,7 +300,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -309,7 +309,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -318,7 +318,7 @@ public interface MonitoringPolicyOrBuilder extends
    * Output only. When the policy last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 14 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -328,7 +328,7 @@ public interface MonitoringPolicyOrBuilder extends
    * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
-   * <code>string etag = 15 [json_name = "etag"];</code>
+   * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   java.lang.String getEtag();
@@ -338,7 +338,7 @@ public interface MonitoringPolicyOrBuilder extends
    * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
-   * <code>string etag = 15 [json_name = "etag"];</code>
+   * <code>string etag = 15 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   com.google.protobuf.ByteString

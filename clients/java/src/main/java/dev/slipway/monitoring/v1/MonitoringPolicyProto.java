@@ -75,93 +75,108 @@ public final class MonitoringPolicyProto {
   static {
     java.lang.String[] descriptorData = {
       "\n-slipway/monitoring/v1/monitoring_polic" +
-      "y.proto\022\025slipway.monitoring.v1\032\036google/p" +
-      "rotobuf/duration.proto\032\037google/protobuf/" +
-      "timestamp.proto\032!slipway/monitoring/v1/a" +
-      "lert.proto\032!slipway/monitoring/v1/drift." +
-      "proto\"\334\005\n\020MonitoringPolicy\022\022\n\004name\030\001 \001(\t" +
-      "R\004name\022\024\n\005model\030\002 \001(\tR\005model\022 \n\013descript" +
-      "ion\030\003 \001(\tR\013description\022\032\n\010disabled\030\004 \001(\010" +
-      "R\010disabled\0229\n\006window\030\005 \001(\0132!.slipway.mon" +
-      "itoring.v1.WindowSpecR\006window\022\037\n\013min_sam" +
-      "ples\030\006 \001(\003R\nminSamples\0228\n\005drift\030\007 \001(\0132\"." +
-      "slipway.monitoring.v1.DriftConfigR\005drift" +
-      "\022J\n\013performance\030\010 \001(\0132(.slipway.monitori" +
-      "ng.v1.PerformanceConfigR\013performance\022K\n\014" +
-      "data_quality\030\t \001(\0132(.slipway.monitoring." +
-      "v1.DataQualityConfigR\013dataQuality\022;\n\006act" +
-      "ion\030\n \001(\0162#.slipway.monitoring.v1.Policy" +
-      "ActionR\006action\022G\n\nretraining\030\013 \001(\0132\'.sli" +
-      "pway.monitoring.v1.RetrainingConfigR\nret" +
-      "raining\022\035\n\ncreated_by\030\014 \001(\tR\tcreatedBy\022;" +
-      "\n\013create_time\030\r \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\ncreateTime\022;\n\013update_time\030\016 \001(\013" +
-      "2\032.google.protobuf.TimestampR\nupdateTime" +
-      "\022\022\n\004etag\030\017 \001(\tR\004etag\"l\n\nWindowSpec\022\035\n\tro" +
-      "w_count\030\001 \001(\003H\000R\010rowCount\0227\n\010duration\030\002 " +
-      "\001(\0132\031.google.protobuf.DurationH\000R\010durati" +
-      "onB\006\n\004size\"x\n\tDriftTest\022:\n\006method\030\001 \001(\0162" +
-      "\".slipway.monitoring.v1.DriftMethodR\006met" +
-      "hod\022!\n\tthreshold\030\002 \001(\001H\000R\tthreshold\210\001\001B\014" +
-      "\n\n_threshold\"\376\004\n\013DriftConfig\022:\n\007numeric\030" +
-      "\001 \001(\0132 .slipway.monitoring.v1.DriftTestR" +
-      "\007numeric\022B\n\013categorical\030\002 \001(\0132 .slipway." +
-      "monitoring.v1.DriftTestR\013categorical\0228\n\006" +
-      "binary\030\003 \001(\0132 .slipway.monitoring.v1.Dri" +
-      "ftTestR\006binary\022e\n\021feature_overrides\030\004 \003(" +
-      "\01328.slipway.monitoring.v1.DriftConfig.Fe" +
-      "atureOverridesEntryR\020featureOverrides\0223\n" +
-      "\023dataset_drift_share\030\005 \001(\001H\000R\021datasetDri" +
-      "ftShare\210\001\001\022\031\n\010psi_bins\030\006 \001(\005R\007psiBins\022@\n" +
-      "\010severity\030\007 \001(\0162$.slipway.monitoring.v1." +
-      "AlertSeverityR\010severity\022=\n\033alert_on_mult" +
-      "ivariate_drift\030\010 \001(\010R\030alertOnMultivariat" +
-      "eDrift\032e\n\025FeatureOverridesEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\0226\n\005value\030\002 \001(\0132 .slipway.monit" +
-      "oring.v1.DriftTestR\005value:\0028\001B\026\n\024_datase" +
-      "t_drift_share\"\220\001\n\017MetricThreshold\022\026\n\006met" +
-      "ric\030\001 \001(\tR\006metric\022,\n\017max_degradation\030\002 \001" +
-      "(\001H\000R\016maxDegradation\210\001\001\022\031\n\005bound\030\003 \001(\001H\001" +
-      "R\005bound\210\001\001B\022\n\020_max_degradationB\010\n\006_bound" +
-      "\"\220\004\n\021PerformanceConfig\022F\n\nthresholds\030\001 \003" +
-      "(\0132&.slipway.monitoring.v1.MetricThresho" +
-      "ldR\nthresholds\022a\n\026concept_drift_detector" +
-      "\030\002 \001(\0162+.slipway.monitoring.v1.ConceptDr" +
-      "iftDetectorR\024conceptDriftDetector\022~\n\030con" +
-      "cept_drift_parameters\030\003 \003(\0132D.slipway.mo" +
-      "nitoring.v1.PerformanceConfig.ConceptDri" +
-      "ftParametersEntryR\026conceptDriftParameter" +
-      "s\022@\n\010severity\030\004 \001(\0162$.slipway.monitoring" +
-      ".v1.AlertSeverityR\010severity\022C\n\036alert_on_" +
-      "estimated_performance\030\005 \001(\010R\033alertOnEsti" +
-      "matedPerformance\032I\n\033ConceptDriftParamete" +
-      "rsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001" +
-      "R\005value:\0028\001\"\255\002\n\021DataQualityConfig\022/\n\021max" +
-      "_missing_share\030\001 \001(\001H\000R\017maxMissingShare\210" +
-      "\001\001\0227\n\026max_out_of_range_share\030\002 \001(\001H\001R\022ma" +
-      "xOutOfRangeShare\210\001\001\022;\n\032alert_on_unseen_c" +
-      "ategories\030\003 \001(\010R\027alertOnUnseenCategories" +
-      "\022@\n\010severity\030\004 \001(\0162$.slipway.monitoring." +
-      "v1.AlertSeverityR\010severityB\024\n\022_max_missi" +
-      "ng_shareB\031\n\027_max_out_of_range_share\"\306\001\n\020" +
-      "RetrainingConfig\0225\n\010cooldown\030\001 \001(\0132\031.goo" +
-      "gle.protobuf.DurationR\010cooldown\022(\n\020alias" +
-      "_on_success\030\002 \001(\tR\016aliasOnSuccess\022.\n\023sou" +
-      "rce_training_job\030\003 \001(\tR\021sourceTrainingJo" +
-      "b\022!\n\014dataset_path\030\004 \001(\tR\013datasetPath*a\n\014" +
-      "PolicyAction\022\035\n\031POLICY_ACTION_UNSPECIFIE" +
-      "D\020\000\022\027\n\023POLICY_ACTION_ALERT\020\001\022\031\n\025POLICY_A" +
-      "CTION_RETRAIN\020\002B\360\001\n\031dev.slipway.monitori" +
-      "ng.v1B\025MonitoringPolicyProtoP\001ZFgithub.c" +
-      "om/slipway-mlops/slipway/clients/go/moni" +
-      "toring/v1;monitoringv1\242\002\003SMX\252\002\025Slipway.M" +
-      "onitoring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!S" +
-      "lipway\\Monitoring\\V1\\GPBMetadata\352\002\027Slipw" +
-      "ay::Monitoring::V1b\006proto3"
+      "y.proto\022\025slipway.monitoring.v1\032\037google/a" +
+      "pi/field_behavior.proto\032\031google/api/reso" +
+      "urce.proto\032\036google/protobuf/duration.pro" +
+      "to\032\037google/protobuf/timestamp.proto\032!sli" +
+      "pway/monitoring/v1/alert.proto\032!slipway/" +
+      "monitoring/v1/drift.proto\"\322\007\n\020Monitoring" +
+      "Policy\022\030\n\004name\030\001 \001(\tB\004\342A\001\010R\004name\022:\n\005mode" +
+      "l\030\002 \001(\tB$\342A\002\002\005\372A\034\n\032registry.slipway.dev/" +
+      "ModelR\005model\022&\n\013description\030\003 \001(\tB\004\342A\001\001R" +
+      "\013description\022 \n\010disabled\030\004 \001(\010B\004\342A\001\001R\010di" +
+      "sabled\022?\n\006window\030\005 \001(\0132!.slipway.monitor" +
+      "ing.v1.WindowSpecB\004\342A\001\001R\006window\022%\n\013min_s" +
+      "amples\030\006 \001(\003B\004\342A\001\001R\nminSamples\022>\n\005drift\030" +
+      "\007 \001(\0132\".slipway.monitoring.v1.DriftConfi" +
+      "gB\004\342A\001\001R\005drift\022P\n\013performance\030\010 \001(\0132(.sl" +
+      "ipway.monitoring.v1.PerformanceConfigB\004\342" +
+      "A\001\001R\013performance\022Q\n\014data_quality\030\t \001(\0132(" +
+      ".slipway.monitoring.v1.DataQualityConfig" +
+      "B\004\342A\001\001R\013dataQuality\022A\n\006action\030\n \001(\0162#.sl" +
+      "ipway.monitoring.v1.PolicyActionB\004\342A\001\001R\006" +
+      "action\022M\n\nretraining\030\013 \001(\0132\'.slipway.mon" +
+      "itoring.v1.RetrainingConfigB\004\342A\001\001R\nretra" +
+      "ining\022#\n\ncreated_by\030\014 \001(\tB\004\342A\001\003R\tcreated" +
+      "By\022A\n\013create_time\030\r \001(\0132\032.google.protobu" +
+      "f.TimestampB\004\342A\001\003R\ncreateTime\022A\n\013update_" +
+      "time\030\016 \001(\0132\032.google.protobuf.TimestampB\004" +
+      "\342A\001\003R\nupdateTime\022\030\n\004etag\030\017 \001(\tB\004\342A\001\001R\004et" +
+      "ag:z\352Aw\n\'monitoring.slipway.dev/Monitori" +
+      "ngPolicy\022&monitoringPolicies/{monitoring" +
+      "_policy}*\022monitoringPolicies2\020monitoring" +
+      "Policy\"x\n\nWindowSpec\022#\n\trow_count\030\001 \001(\003B" +
+      "\004\342A\001\001H\000R\010rowCount\022=\n\010duration\030\002 \001(\0132\031.go" +
+      "ogle.protobuf.DurationB\004\342A\001\001H\000R\010duration" +
+      "B\006\n\004size\"\204\001\n\tDriftTest\022@\n\006method\030\001 \001(\0162\"" +
+      ".slipway.monitoring.v1.DriftMethodB\004\342A\001\001" +
+      "R\006method\022\'\n\tthreshold\030\002 \001(\001B\004\342A\001\001H\000R\tthr" +
+      "eshold\210\001\001B\014\n\n_threshold\"\256\005\n\013DriftConfig\022" +
+      "@\n\007numeric\030\001 \001(\0132 .slipway.monitoring.v1" +
+      ".DriftTestB\004\342A\001\001R\007numeric\022H\n\013categorical" +
+      "\030\002 \001(\0132 .slipway.monitoring.v1.DriftTest" +
+      "B\004\342A\001\001R\013categorical\022>\n\006binary\030\003 \001(\0132 .sl" +
+      "ipway.monitoring.v1.DriftTestB\004\342A\001\001R\006bin" +
+      "ary\022k\n\021feature_overrides\030\004 \003(\01328.slipway" +
+      ".monitoring.v1.DriftConfig.FeatureOverri" +
+      "desEntryB\004\342A\001\001R\020featureOverrides\0229\n\023data" +
+      "set_drift_share\030\005 \001(\001B\004\342A\001\001H\000R\021datasetDr" +
+      "iftShare\210\001\001\022\037\n\010psi_bins\030\006 \001(\005B\004\342A\001\001R\007psi" +
+      "Bins\022F\n\010severity\030\007 \001(\0162$.slipway.monitor" +
+      "ing.v1.AlertSeverityB\004\342A\001\001R\010severity\022C\n\033" +
+      "alert_on_multivariate_drift\030\010 \001(\010B\004\342A\001\001R" +
+      "\030alertOnMultivariateDrift\032e\n\025FeatureOver" +
+      "ridesEntry\022\020\n\003key\030\001 \001(\tR\003key\0226\n\005value\030\002 " +
+      "\001(\0132 .slipway.monitoring.v1.DriftTestR\005v" +
+      "alue:\0028\001B\026\n\024_dataset_drift_share\"\242\001\n\017Met" +
+      "ricThreshold\022\034\n\006metric\030\001 \001(\tB\004\342A\001\002R\006metr" +
+      "ic\0222\n\017max_degradation\030\002 \001(\001B\004\342A\001\001H\000R\016max" +
+      "Degradation\210\001\001\022\037\n\005bound\030\003 \001(\001B\004\342A\001\001H\001R\005b" +
+      "ound\210\001\001B\022\n\020_max_degradationB\010\n\006_bound\"\257\004" +
+      "\n\021PerformanceConfig\022L\n\nthresholds\030\001 \003(\0132" +
+      "&.slipway.monitoring.v1.MetricThresholdB" +
+      "\004\342A\001\001R\nthresholds\022g\n\026concept_drift_detec" +
+      "tor\030\002 \001(\0162+.slipway.monitoring.v1.Concep" +
+      "tDriftDetectorB\004\342A\001\001R\024conceptDriftDetect" +
+      "or\022\204\001\n\030concept_drift_parameters\030\003 \003(\0132D." +
+      "slipway.monitoring.v1.PerformanceConfig." +
+      "ConceptDriftParametersEntryB\004\342A\001\001R\026conce" +
+      "ptDriftParameters\022F\n\010severity\030\004 \001(\0162$.sl" +
+      "ipway.monitoring.v1.AlertSeverityB\004\342A\001\001R" +
+      "\010severity\022I\n\036alert_on_estimated_performa" +
+      "nce\030\005 \001(\010B\004\342A\001\001R\033alertOnEstimatedPerform" +
+      "ance\032I\n\033ConceptDriftParametersEntry\022\020\n\003k" +
+      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"" +
+      "\305\002\n\021DataQualityConfig\0225\n\021max_missing_sha" +
+      "re\030\001 \001(\001B\004\342A\001\001H\000R\017maxMissingShare\210\001\001\022=\n\026" +
+      "max_out_of_range_share\030\002 \001(\001B\004\342A\001\001H\001R\022ma" +
+      "xOutOfRangeShare\210\001\001\022A\n\032alert_on_unseen_c" +
+      "ategories\030\003 \001(\010B\004\342A\001\001R\027alertOnUnseenCate" +
+      "gories\022F\n\010severity\030\004 \001(\0162$.slipway.monit" +
+      "oring.v1.AlertSeverityB\004\342A\001\001R\010severityB\024" +
+      "\n\022_max_missing_shareB\031\n\027_max_out_of_rang" +
+      "e_share\"\203\002\n\020RetrainingConfig\022;\n\010cooldown" +
+      "\030\001 \001(\0132\031.google.protobuf.DurationB\004\342A\001\001R" +
+      "\010cooldown\022.\n\020alias_on_success\030\002 \001(\tB\004\342A\001" +
+      "\001R\016aliasOnSuccess\022Y\n\023source_training_job" +
+      "\030\003 \001(\tB)\342A\001\001\372A\"\n training.slipway.dev/Tr" +
+      "ainingJobR\021sourceTrainingJob\022\'\n\014dataset_" +
+      "path\030\004 \001(\tB\004\342A\001\001R\013datasetPath*a\n\014PolicyA" +
+      "ction\022\035\n\031POLICY_ACTION_UNSPECIFIED\020\000\022\027\n\023" +
+      "POLICY_ACTION_ALERT\020\001\022\031\n\025POLICY_ACTION_R" +
+      "ETRAIN\020\002B\360\001\n\031dev.slipway.monitoring.v1B\025" +
+      "MonitoringPolicyProtoP\001ZFgithub.com/slip" +
+      "way-mlops/slipway/clients/go/monitoring/" +
+      "v1;monitoringv1\242\002\003SMX\252\002\025Slipway.Monitori" +
+      "ng.V1\312\002\025Slipway\\Monitoring\\V1\342\002!Slipway\\" +
+      "Monitoring\\V1\\GPBMetadata\352\002\027Slipway::Mon" +
+      "itoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.monitoring.v1.AlertProto.getDescriptor(),
@@ -227,6 +242,15 @@ public final class MonitoringPolicyProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_RetrainingConfig_descriptor,
         new java.lang.String[] { "Cooldown", "AliasOnSuccess", "SourceTrainingJob", "DatasetPath", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.monitoring.v1.AlertProto.getDescriptor();

@@ -60,7 +60,7 @@ private static final long serialVersionUID = 0L;
    * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -156,7 +156,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -177,7 +177,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -204,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * empty when the defaults were used.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   @java.lang.Override
@@ -226,7 +226,7 @@ private static final long serialVersionUID = 0L;
    * empty when the defaults were used.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   @java.lang.Override
@@ -251,7 +251,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the window field is set.
    */
   @java.lang.Override
@@ -263,7 +263,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The window.
    */
   @java.lang.Override
@@ -275,7 +275,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.ReportWindowOrBuilder getWindowOrBuilder() {
@@ -289,7 +289,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -301,7 +301,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -313,7 +313,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -329,7 +329,7 @@ private static final long serialVersionUID = 0L;
    * drift method is chosen from this size.
    * </pre>
    *
-   * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount"];</code>
+   * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceRowCount.
    */
   @java.lang.Override
@@ -345,7 +345,7 @@ private static final long serialVersionUID = 0L;
    * are reported, but no verdict is drawn and no alert raised.
    * </pre>
    *
-   * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples"];</code>
+   * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sufficientSamples.
    */
   @java.lang.Override
@@ -360,7 +360,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dataDrift field is set.
    */
   @java.lang.Override
@@ -372,7 +372,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dataDrift.
    */
   @java.lang.Override
@@ -384,7 +384,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DatasetDriftOrBuilder getDataDriftOrBuilder() {
@@ -399,7 +399,7 @@ private static final long serialVersionUID = 0L;
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the predictionDrift field is set.
    */
   @java.lang.Override
@@ -412,7 +412,7 @@ private static final long serialVersionUID = 0L;
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The predictionDrift.
    */
   @java.lang.Override
@@ -425,7 +425,7 @@ private static final long serialVersionUID = 0L;
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DatasetDriftOrBuilder getPredictionDriftOrBuilder() {
@@ -440,7 +440,7 @@ private static final long serialVersionUID = 0L;
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the targetDrift field is set.
    */
   @java.lang.Override
@@ -453,7 +453,7 @@ private static final long serialVersionUID = 0L;
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetDrift.
    */
   @java.lang.Override
@@ -466,7 +466,7 @@ private static final long serialVersionUID = 0L;
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.FeatureDriftOrBuilder getTargetDriftOrBuilder() {
@@ -480,7 +480,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dataQuality field is set.
    */
   @java.lang.Override
@@ -492,7 +492,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dataQuality.
    */
   @java.lang.Override
@@ -504,7 +504,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.DataQualityOrBuilder getDataQualityOrBuilder() {
@@ -518,7 +518,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the performance field is set.
    */
   @java.lang.Override
@@ -530,7 +530,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The performance.
    */
   @java.lang.Override
@@ -542,7 +542,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PerformanceReportOrBuilder getPerformanceOrBuilder() {
@@ -561,7 +561,7 @@ private static final long serialVersionUID = 0L;
    * its features' `note` says how many.
    * </pre>
    *
-   * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
+   * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceSampleRowCount.
    */
   @java.lang.Override
@@ -578,7 +578,7 @@ private static final long serialVersionUID = 0L;
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the performanceEstimate field is set.
    */
   @java.lang.Override
@@ -592,7 +592,7 @@ private static final long serialVersionUID = 0L;
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The performanceEstimate.
    */
   @java.lang.Override
@@ -606,7 +606,7 @@ private static final long serialVersionUID = 0L;
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.PerformanceEstimateOrBuilder getPerformanceEstimateOrBuilder() {
@@ -621,7 +621,7 @@ private static final long serialVersionUID = 0L;
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the multivariateDrift field is set.
    */
   @java.lang.Override
@@ -634,7 +634,7 @@ private static final long serialVersionUID = 0L;
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The multivariateDrift.
    */
   @java.lang.Override
@@ -647,7 +647,7 @@ private static final long serialVersionUID = 0L;
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MultivariateDriftOrBuilder getMultivariateDriftOrBuilder() {
@@ -1487,7 +1487,7 @@ private static final long serialVersionUID = 0L;
      * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1509,7 +1509,7 @@ private static final long serialVersionUID = 0L;
      * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1532,7 +1532,7 @@ private static final long serialVersionUID = 0L;
      * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1551,7 +1551,7 @@ private static final long serialVersionUID = 0L;
      * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1567,7 +1567,7 @@ private static final long serialVersionUID = 0L;
      * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1587,7 +1587,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1607,7 +1607,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1628,7 +1628,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1645,7 +1645,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1659,7 +1659,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1679,7 +1679,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -1699,7 +1699,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -1720,7 +1720,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1737,7 +1737,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -1751,7 +1751,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1772,7 +1772,7 @@ private static final long serialVersionUID = 0L;
      * empty when the defaults were used.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The policy.
      */
     public java.lang.String getPolicy() {
@@ -1793,7 +1793,7 @@ private static final long serialVersionUID = 0L;
      * empty when the defaults were used.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for policy.
      */
     public com.google.protobuf.ByteString
@@ -1815,7 +1815,7 @@ private static final long serialVersionUID = 0L;
      * empty when the defaults were used.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The policy to set.
      * @return This builder for chaining.
      */
@@ -1833,7 +1833,7 @@ private static final long serialVersionUID = 0L;
      * empty when the defaults were used.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPolicy() {
@@ -1848,7 +1848,7 @@ private static final long serialVersionUID = 0L;
      * empty when the defaults were used.
      * </pre>
      *
-     * <code>string policy = 4 [json_name = "policy"];</code>
+     * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for policy to set.
      * @return This builder for chaining.
      */
@@ -1870,7 +1870,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the window field is set.
      */
     public boolean hasWindow() {
@@ -1881,7 +1881,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The window.
      */
     public dev.slipway.monitoring.v1.ReportWindow getWindow() {
@@ -1896,7 +1896,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setWindow(dev.slipway.monitoring.v1.ReportWindow value) {
       if (windowBuilder_ == null) {
@@ -1916,7 +1916,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setWindow(
         dev.slipway.monitoring.v1.ReportWindow.Builder builderForValue) {
@@ -1934,7 +1934,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeWindow(dev.slipway.monitoring.v1.ReportWindow value) {
       if (windowBuilder_ == null) {
@@ -1959,7 +1959,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearWindow() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1976,7 +1976,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.ReportWindow.Builder getWindowBuilder() {
       bitField0_ |= 0x00000010;
@@ -1988,7 +1988,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.ReportWindowOrBuilder getWindowOrBuilder() {
       if (windowBuilder_ != null) {
@@ -2003,7 +2003,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The rows the report covers.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+     * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.ReportWindow, dev.slipway.monitoring.v1.ReportWindow.Builder, dev.slipway.monitoring.v1.ReportWindowOrBuilder> 
@@ -2027,7 +2027,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -2038,7 +2038,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -2053,7 +2053,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2073,7 +2073,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2091,7 +2091,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2116,7 +2116,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -2133,7 +2133,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -2145,7 +2145,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -2160,7 +2160,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the report was computed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2184,7 +2184,7 @@ private static final long serialVersionUID = 0L;
      * drift method is chosen from this size.
      * </pre>
      *
-     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceRowCount.
      */
     @java.lang.Override
@@ -2198,7 +2198,7 @@ private static final long serialVersionUID = 0L;
      * drift method is chosen from this size.
      * </pre>
      *
-     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceRowCount to set.
      * @return This builder for chaining.
      */
@@ -2216,7 +2216,7 @@ private static final long serialVersionUID = 0L;
      * drift method is chosen from this size.
      * </pre>
      *
-     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceRowCount() {
@@ -2233,7 +2233,7 @@ private static final long serialVersionUID = 0L;
      * are reported, but no verdict is drawn and no alert raised.
      * </pre>
      *
-     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples"];</code>
+     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sufficientSamples.
      */
     @java.lang.Override
@@ -2246,7 +2246,7 @@ private static final long serialVersionUID = 0L;
      * are reported, but no verdict is drawn and no alert raised.
      * </pre>
      *
-     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples"];</code>
+     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sufficientSamples to set.
      * @return This builder for chaining.
      */
@@ -2263,7 +2263,7 @@ private static final long serialVersionUID = 0L;
      * are reported, but no verdict is drawn and no alert raised.
      * </pre>
      *
-     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples"];</code>
+     * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSufficientSamples() {
@@ -2281,7 +2281,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dataDrift field is set.
      */
     public boolean hasDataDrift() {
@@ -2292,7 +2292,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dataDrift.
      */
     public dev.slipway.monitoring.v1.DatasetDrift getDataDrift() {
@@ -2307,7 +2307,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDataDrift(dev.slipway.monitoring.v1.DatasetDrift value) {
       if (dataDriftBuilder_ == null) {
@@ -2327,7 +2327,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDataDrift(
         dev.slipway.monitoring.v1.DatasetDrift.Builder builderForValue) {
@@ -2345,7 +2345,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDataDrift(dev.slipway.monitoring.v1.DatasetDrift value) {
       if (dataDriftBuilder_ == null) {
@@ -2370,7 +2370,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDataDrift() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2387,7 +2387,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DatasetDrift.Builder getDataDriftBuilder() {
       bitField0_ |= 0x00000100;
@@ -2399,7 +2399,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DatasetDriftOrBuilder getDataDriftOrBuilder() {
       if (dataDriftBuilder_ != null) {
@@ -2414,7 +2414,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Drift of the input features.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DatasetDrift, dev.slipway.monitoring.v1.DatasetDrift.Builder, dev.slipway.monitoring.v1.DatasetDriftOrBuilder> 
@@ -2439,7 +2439,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the predictionDrift field is set.
      */
     public boolean hasPredictionDrift() {
@@ -2451,7 +2451,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The predictionDrift.
      */
     public dev.slipway.monitoring.v1.DatasetDrift getPredictionDrift() {
@@ -2467,7 +2467,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPredictionDrift(dev.slipway.monitoring.v1.DatasetDrift value) {
       if (predictionDriftBuilder_ == null) {
@@ -2488,7 +2488,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPredictionDrift(
         dev.slipway.monitoring.v1.DatasetDrift.Builder builderForValue) {
@@ -2507,7 +2507,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePredictionDrift(dev.slipway.monitoring.v1.DatasetDrift value) {
       if (predictionDriftBuilder_ == null) {
@@ -2533,7 +2533,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPredictionDrift() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2551,7 +2551,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DatasetDrift.Builder getPredictionDriftBuilder() {
       bitField0_ |= 0x00000200;
@@ -2564,7 +2564,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DatasetDriftOrBuilder getPredictionDriftOrBuilder() {
       if (predictionDriftBuilder_ != null) {
@@ -2580,7 +2580,7 @@ private static final long serialVersionUID = 0L;
      * `predict_proba` column).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+     * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DatasetDrift, dev.slipway.monitoring.v1.DatasetDrift.Builder, dev.slipway.monitoring.v1.DatasetDriftOrBuilder> 
@@ -2605,7 +2605,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the targetDrift field is set.
      */
     public boolean hasTargetDrift() {
@@ -2617,7 +2617,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The targetDrift.
      */
     public dev.slipway.monitoring.v1.FeatureDrift getTargetDrift() {
@@ -2633,7 +2633,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTargetDrift(dev.slipway.monitoring.v1.FeatureDrift value) {
       if (targetDriftBuilder_ == null) {
@@ -2654,7 +2654,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTargetDrift(
         dev.slipway.monitoring.v1.FeatureDrift.Builder builderForValue) {
@@ -2673,7 +2673,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTargetDrift(dev.slipway.monitoring.v1.FeatureDrift value) {
       if (targetDriftBuilder_ == null) {
@@ -2699,7 +2699,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTargetDrift() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2717,7 +2717,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDrift.Builder getTargetDriftBuilder() {
       bitField0_ |= 0x00000400;
@@ -2730,7 +2730,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.FeatureDriftOrBuilder getTargetDriftOrBuilder() {
       if (targetDriftBuilder_ != null) {
@@ -2746,7 +2746,7 @@ private static final long serialVersionUID = 0L;
      * arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+     * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.FeatureDrift, dev.slipway.monitoring.v1.FeatureDrift.Builder, dev.slipway.monitoring.v1.FeatureDriftOrBuilder> 
@@ -2770,7 +2770,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dataQuality field is set.
      */
     public boolean hasDataQuality() {
@@ -2781,7 +2781,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dataQuality.
      */
     public dev.slipway.monitoring.v1.DataQuality getDataQuality() {
@@ -2796,7 +2796,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDataQuality(dev.slipway.monitoring.v1.DataQuality value) {
       if (dataQualityBuilder_ == null) {
@@ -2816,7 +2816,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDataQuality(
         dev.slipway.monitoring.v1.DataQuality.Builder builderForValue) {
@@ -2834,7 +2834,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDataQuality(dev.slipway.monitoring.v1.DataQuality value) {
       if (dataQualityBuilder_ == null) {
@@ -2859,7 +2859,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDataQuality() {
       bitField0_ = (bitField0_ & ~0x00000800);
@@ -2876,7 +2876,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DataQuality.Builder getDataQualityBuilder() {
       bitField0_ |= 0x00000800;
@@ -2888,7 +2888,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.DataQualityOrBuilder getDataQualityOrBuilder() {
       if (dataQualityBuilder_ != null) {
@@ -2903,7 +2903,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Missing values, out-of-range values, unseen categories, schema problems.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+     * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.DataQuality, dev.slipway.monitoring.v1.DataQuality.Builder, dev.slipway.monitoring.v1.DataQualityOrBuilder> 
@@ -2927,7 +2927,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the performance field is set.
      */
     public boolean hasPerformance() {
@@ -2938,7 +2938,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The performance.
      */
     public dev.slipway.monitoring.v1.PerformanceReport getPerformance() {
@@ -2953,7 +2953,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPerformance(dev.slipway.monitoring.v1.PerformanceReport value) {
       if (performanceBuilder_ == null) {
@@ -2973,7 +2973,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPerformance(
         dev.slipway.monitoring.v1.PerformanceReport.Builder builderForValue) {
@@ -2991,7 +2991,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePerformance(dev.slipway.monitoring.v1.PerformanceReport value) {
       if (performanceBuilder_ == null) {
@@ -3016,7 +3016,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPerformance() {
       bitField0_ = (bitField0_ & ~0x00001000);
@@ -3033,7 +3033,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceReport.Builder getPerformanceBuilder() {
       bitField0_ |= 0x00001000;
@@ -3045,7 +3045,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceReportOrBuilder getPerformanceOrBuilder() {
       if (performanceBuilder_ != null) {
@@ -3060,7 +3060,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Metrics from ground truth; unset until ground truth arrived.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.PerformanceReport, dev.slipway.monitoring.v1.PerformanceReport.Builder, dev.slipway.monitoring.v1.PerformanceReportOrBuilder> 
@@ -3087,7 +3087,7 @@ private static final long serialVersionUID = 0L;
      * its features' `note` says how many.
      * </pre>
      *
-     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
+     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceSampleRowCount.
      */
     @java.lang.Override
@@ -3104,7 +3104,7 @@ private static final long serialVersionUID = 0L;
      * its features' `note` says how many.
      * </pre>
      *
-     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
+     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceSampleRowCount to set.
      * @return This builder for chaining.
      */
@@ -3125,7 +3125,7 @@ private static final long serialVersionUID = 0L;
      * its features' `note` says how many.
      * </pre>
      *
-     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
+     * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceSampleRowCount() {
@@ -3145,7 +3145,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the performanceEstimate field is set.
      */
     public boolean hasPerformanceEstimate() {
@@ -3158,7 +3158,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The performanceEstimate.
      */
     public dev.slipway.monitoring.v1.PerformanceEstimate getPerformanceEstimate() {
@@ -3175,7 +3175,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPerformanceEstimate(dev.slipway.monitoring.v1.PerformanceEstimate value) {
       if (performanceEstimateBuilder_ == null) {
@@ -3197,7 +3197,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPerformanceEstimate(
         dev.slipway.monitoring.v1.PerformanceEstimate.Builder builderForValue) {
@@ -3217,7 +3217,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePerformanceEstimate(dev.slipway.monitoring.v1.PerformanceEstimate value) {
       if (performanceEstimateBuilder_ == null) {
@@ -3244,7 +3244,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPerformanceEstimate() {
       bitField0_ = (bitField0_ & ~0x00004000);
@@ -3263,7 +3263,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceEstimate.Builder getPerformanceEstimateBuilder() {
       bitField0_ |= 0x00004000;
@@ -3277,7 +3277,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.PerformanceEstimateOrBuilder getPerformanceEstimateOrBuilder() {
       if (performanceEstimateBuilder_ != null) {
@@ -3294,7 +3294,7 @@ private static final long serialVersionUID = 0L;
      * labeled reference rows, or no logged `predict_proba` for a classifier).
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+     * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.PerformanceEstimate, dev.slipway.monitoring.v1.PerformanceEstimate.Builder, dev.slipway.monitoring.v1.PerformanceEstimateOrBuilder> 
@@ -3319,7 +3319,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the multivariateDrift field is set.
      */
     public boolean hasMultivariateDrift() {
@@ -3331,7 +3331,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The multivariateDrift.
      */
     public dev.slipway.monitoring.v1.MultivariateDrift getMultivariateDrift() {
@@ -3347,7 +3347,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMultivariateDrift(dev.slipway.monitoring.v1.MultivariateDrift value) {
       if (multivariateDriftBuilder_ == null) {
@@ -3368,7 +3368,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMultivariateDrift(
         dev.slipway.monitoring.v1.MultivariateDrift.Builder builderForValue) {
@@ -3387,7 +3387,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeMultivariateDrift(dev.slipway.monitoring.v1.MultivariateDrift value) {
       if (multivariateDriftBuilder_ == null) {
@@ -3413,7 +3413,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearMultivariateDrift() {
       bitField0_ = (bitField0_ & ~0x00008000);
@@ -3431,7 +3431,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MultivariateDrift.Builder getMultivariateDriftBuilder() {
       bitField0_ |= 0x00008000;
@@ -3444,7 +3444,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MultivariateDriftOrBuilder getMultivariateDriftOrBuilder() {
       if (multivariateDriftBuilder_ != null) {
@@ -3460,7 +3460,7 @@ private static final long serialVersionUID = 0L;
      * fewer than two features or no reference sample.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+     * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.MultivariateDrift, dev.slipway.monitoring.v1.MultivariateDrift.Builder, dev.slipway.monitoring.v1.MultivariateDriftOrBuilder> 

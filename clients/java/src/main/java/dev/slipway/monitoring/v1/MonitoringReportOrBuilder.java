@@ -15,7 +15,7 @@ public interface MonitoringReportOrBuilder extends
    * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -26,7 +26,7 @@ public interface MonitoringReportOrBuilder extends
    * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -46,7 +46,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -57,7 +57,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -66,7 +66,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The version, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 3 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 3 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -78,7 +78,7 @@ public interface MonitoringReportOrBuilder extends
    * empty when the defaults were used.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The policy.
    */
   java.lang.String getPolicy();
@@ -88,7 +88,7 @@ public interface MonitoringReportOrBuilder extends
    * empty when the defaults were used.
    * </pre>
    *
-   * <code>string policy = 4 [json_name = "policy"];</code>
+   * <code>string policy = 4 [json_name = "policy", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for policy.
    */
   com.google.protobuf.ByteString
@@ -99,7 +99,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the window field is set.
    */
   boolean hasWindow();
@@ -108,7 +108,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The window.
    */
   dev.slipway.monitoring.v1.ReportWindow getWindow();
@@ -117,7 +117,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. The rows the report covers.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window"];</code>
+   * <code>.slipway.monitoring.v1.ReportWindow window = 5 [json_name = "window", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.ReportWindowOrBuilder getWindowOrBuilder();
 
@@ -126,7 +126,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -135,7 +135,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -144,7 +144,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. When the report was computed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 6 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -155,7 +155,7 @@ public interface MonitoringReportOrBuilder extends
    * drift method is chosen from this size.
    * </pre>
    *
-   * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount"];</code>
+   * <code>int64 reference_row_count = 7 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceRowCount.
    */
   long getReferenceRowCount();
@@ -166,7 +166,7 @@ public interface MonitoringReportOrBuilder extends
    * are reported, but no verdict is drawn and no alert raised.
    * </pre>
    *
-   * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples"];</code>
+   * <code>bool sufficient_samples = 8 [json_name = "sufficientSamples", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sufficientSamples.
    */
   boolean getSufficientSamples();
@@ -176,7 +176,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dataDrift field is set.
    */
   boolean hasDataDrift();
@@ -185,7 +185,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dataDrift.
    */
   dev.slipway.monitoring.v1.DatasetDrift getDataDrift();
@@ -194,7 +194,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Drift of the input features.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift data_drift = 9 [json_name = "dataDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.DatasetDriftOrBuilder getDataDriftOrBuilder();
 
@@ -204,7 +204,7 @@ public interface MonitoringReportOrBuilder extends
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the predictionDrift field is set.
    */
   boolean hasPredictionDrift();
@@ -214,7 +214,7 @@ public interface MonitoringReportOrBuilder extends
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The predictionDrift.
    */
   dev.slipway.monitoring.v1.DatasetDrift getPredictionDrift();
@@ -224,7 +224,7 @@ public interface MonitoringReportOrBuilder extends
    * `predict_proba` column).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift"];</code>
+   * <code>.slipway.monitoring.v1.DatasetDrift prediction_drift = 10 [json_name = "predictionDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.DatasetDriftOrBuilder getPredictionDriftOrBuilder();
 
@@ -234,7 +234,7 @@ public interface MonitoringReportOrBuilder extends
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the targetDrift field is set.
    */
   boolean hasTargetDrift();
@@ -244,7 +244,7 @@ public interface MonitoringReportOrBuilder extends
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetDrift.
    */
   dev.slipway.monitoring.v1.FeatureDrift getTargetDrift();
@@ -254,7 +254,7 @@ public interface MonitoringReportOrBuilder extends
    * arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift"];</code>
+   * <code>.slipway.monitoring.v1.FeatureDrift target_drift = 11 [json_name = "targetDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.FeatureDriftOrBuilder getTargetDriftOrBuilder();
 
@@ -263,7 +263,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dataQuality field is set.
    */
   boolean hasDataQuality();
@@ -272,7 +272,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dataQuality.
    */
   dev.slipway.monitoring.v1.DataQuality getDataQuality();
@@ -281,7 +281,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Missing values, out-of-range values, unseen categories, schema problems.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality"];</code>
+   * <code>.slipway.monitoring.v1.DataQuality data_quality = 12 [json_name = "dataQuality", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.DataQualityOrBuilder getDataQualityOrBuilder();
 
@@ -290,7 +290,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the performance field is set.
    */
   boolean hasPerformance();
@@ -299,7 +299,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The performance.
    */
   dev.slipway.monitoring.v1.PerformanceReport getPerformance();
@@ -308,7 +308,7 @@ public interface MonitoringReportOrBuilder extends
    * Output only. Metrics from ground truth; unset until ground truth arrived.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceReport performance = 13 [json_name = "performance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.PerformanceReportOrBuilder getPerformanceOrBuilder();
 
@@ -322,7 +322,7 @@ public interface MonitoringReportOrBuilder extends
    * its features' `note` says how many.
    * </pre>
    *
-   * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
+   * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceSampleRowCount.
    */
   long getReferenceSampleRowCount();
@@ -334,7 +334,7 @@ public interface MonitoringReportOrBuilder extends
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the performanceEstimate field is set.
    */
   boolean hasPerformanceEstimate();
@@ -345,7 +345,7 @@ public interface MonitoringReportOrBuilder extends
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The performanceEstimate.
    */
   dev.slipway.monitoring.v1.PerformanceEstimate getPerformanceEstimate();
@@ -356,7 +356,7 @@ public interface MonitoringReportOrBuilder extends
    * labeled reference rows, or no logged `predict_proba` for a classifier).
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate"];</code>
+   * <code>.slipway.monitoring.v1.PerformanceEstimate performance_estimate = 15 [json_name = "performanceEstimate", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.PerformanceEstimateOrBuilder getPerformanceEstimateOrBuilder();
 
@@ -366,7 +366,7 @@ public interface MonitoringReportOrBuilder extends
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the multivariateDrift field is set.
    */
   boolean hasMultivariateDrift();
@@ -376,7 +376,7 @@ public interface MonitoringReportOrBuilder extends
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The multivariateDrift.
    */
   dev.slipway.monitoring.v1.MultivariateDrift getMultivariateDrift();
@@ -386,7 +386,7 @@ public interface MonitoringReportOrBuilder extends
    * fewer than two features or no reference sample.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift"];</code>
+   * <code>.slipway.monitoring.v1.MultivariateDrift multivariate_drift = 16 [json_name = "multivariateDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.MultivariateDriftOrBuilder getMultivariateDriftOrBuilder();
 }

@@ -105,156 +105,182 @@ public final class MonitoringReportProto {
   static {
     java.lang.String[] descriptorData = {
       "\n-slipway/monitoring/v1/monitoring_repor" +
-      "t.proto\022\025slipway.monitoring.v1\032\037google/p" +
-      "rotobuf/timestamp.proto\032\037slipway/common/" +
-      "v1/feature.proto\032!slipway/monitoring/v1/" +
-      "drift.proto\"\266\007\n\020MonitoringReport\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\022\024\n\005model\030\002 \001(\tR\005model\022#\n\rmo" +
-      "del_version\030\003 \001(\tR\014modelVersion\022\026\n\006polic" +
-      "y\030\004 \001(\tR\006policy\022;\n\006window\030\005 \001(\0132#.slipwa" +
-      "y.monitoring.v1.ReportWindowR\006window\022;\n\013" +
-      "create_time\030\006 \001(\0132\032.google.protobuf.Time" +
-      "stampR\ncreateTime\022.\n\023reference_row_count" +
-      "\030\007 \001(\003R\021referenceRowCount\022-\n\022sufficient_" +
-      "samples\030\010 \001(\010R\021sufficientSamples\022B\n\ndata" +
-      "_drift\030\t \001(\0132#.slipway.monitoring.v1.Dat" +
-      "asetDriftR\tdataDrift\022N\n\020prediction_drift" +
-      "\030\n \001(\0132#.slipway.monitoring.v1.DatasetDr" +
-      "iftR\017predictionDrift\022F\n\014target_drift\030\013 \001" +
-      "(\0132#.slipway.monitoring.v1.FeatureDriftR" +
-      "\013targetDrift\022E\n\014data_quality\030\014 \001(\0132\".sli" +
-      "pway.monitoring.v1.DataQualityR\013dataQual" +
-      "ity\022J\n\013performance\030\r \001(\0132(.slipway.monit" +
-      "oring.v1.PerformanceReportR\013performance\022" +
-      ";\n\032reference_sample_row_count\030\016 \001(\003R\027ref" +
-      "erenceSampleRowCount\022]\n\024performance_esti" +
-      "mate\030\017 \001(\0132*.slipway.monitoring.v1.Perfo" +
-      "rmanceEstimateR\023performanceEstimate\022W\n\022m" +
-      "ultivariate_drift\030\020 \001(\0132(.slipway.monito" +
-      "ring.v1.MultivariateDriftR\021multivariateD" +
-      "rift\"\307\001\n\014ReportWindow\0229\n\nstart_time\030\001 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tstartTime" +
-      "\0225\n\010end_time\030\002 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\007endTime\022\033\n\trow_count\030\003 \001(\003R\010rowC" +
-      "ount\022(\n\020sample_row_count\030\004 \001(\003R\016sampleRo" +
-      "wCount\"\334\001\n\014DatasetDrift\022?\n\010features\030\001 \003(" +
-      "\0132#.slipway.monitoring.v1.FeatureDriftR\010" +
-      "features\022#\n\rdrifted_count\030\002 \001(\005R\014drifted" +
-      "Count\022#\n\rdrifted_share\030\003 \001(\001R\014driftedSha" +
-      "re\022\'\n\017share_threshold\030\004 \001(\001R\016shareThresh" +
-      "old\022\030\n\007drifted\030\005 \001(\010R\007drifted\"\305\004\n\014Featur" +
-      "eDrift\022\030\n\007feature\030\001 \001(\tR\007feature\0222\n\004kind" +
-      "\030\002 \001(\0162\036.slipway.common.v1.FeatureKindR\004" +
-      "kind\022:\n\006method\030\003 \001(\0162\".slipway.monitorin" +
-      "g.v1.DriftMethodR\006method\022\024\n\005score\030\004 \001(\001R" +
-      "\005score\022\034\n\tstatistic\030\005 \001(\001R\tstatistic\022\034\n\t" +
-      "threshold\030\006 \001(\001R\tthreshold\022\030\n\007drifted\030\007 " +
-      "\001(\010R\007drifted\0222\n\003psi\030\010 \001(\0132 .slipway.moni" +
-      "toring.v1.PsiResultR\003psi\022B\n\treference\030\t " +
-      "\001(\0132$.slipway.common.v1.FeatureStatistic" +
-      "sR\treference\022>\n\007current\030\n \001(\0132$.slipway." +
-      "common.v1.FeatureStatisticsR\007current\022\022\n\004" +
-      "note\030\013 \001(\tR\004note\022A\n\035reference_whole_colu" +
-      "mn_fields\030\014 \003(\tR\032referenceWholeColumnFie" +
-      "lds\0220\n\024reference_test_count\030\r \001(\003R\022refer" +
-      "enceTestCount\"[\n\tPsiResult\022\024\n\005value\030\001 \001(" +
-      "\001R\005value\022\033\n\tbin_count\030\002 \001(\005R\010binCount\022\033\n" +
-      "\tbin_edges\030\003 \003(\001R\010binEdges\"\274\001\n\013DataQuali" +
-      "ty\022A\n\010features\030\001 \003(\0132%.slipway.monitorin" +
-      "g.v1.FeatureQualityR\010features\022G\n\rschema_" +
-      "issues\030\002 \003(\0132\".slipway.monitoring.v1.Sch" +
-      "emaIssueR\014schemaIssues\022!\n\014issues_found\030\003" +
-      " \001(\010R\013issuesFound\"\201\003\n\016FeatureQuality\022\030\n\007" +
-      "feature\030\001 \001(\tR\007feature\022#\n\rmissing_count\030" +
-      "\002 \001(\003R\014missingCount\022#\n\rmissing_share\030\003 \001" +
-      "(\001R\014missingShare\0226\n\027reference_missing_sh" +
-      "are\030\004 \001(\001R\025referenceMissingShare\022+\n\022out_" +
-      "of_range_count\030\005 \001(\003R\017outOfRangeCount\022+\n" +
-      "\022out_of_range_share\030\006 \001(\001R\017outOfRangeSha" +
-      "re\0222\n\025unseen_category_count\030\007 \001(\003R\023unsee" +
-      "nCategoryCount\022+\n\021unseen_categories\030\010 \003(" +
-      "\tR\020unseenCategories\022\030\n\007flagged\030\t \001(\010R\007fl" +
-      "agged\"\236\001\n\013SchemaIssue\022\030\n\007feature\030\001 \001(\tR\007" +
-      "feature\022:\n\004kind\030\002 \001(\0162&.slipway.monitori" +
-      "ng.v1.SchemaIssueKindR\004kind\022\026\n\006detail\030\003 " +
-      "\001(\tR\006detail\022!\n\014record_count\030\004 \001(\003R\013recor" +
-      "dCount\"\240\003\n\021PerformanceReport\022*\n\021labeled_" +
-      "row_count\030\001 \001(\003R\017labeledRowCount\022%\n\016labe" +
-      "l_coverage\030\002 \001(\001R\rlabelCoverage\022A\n\007metri" +
-      "cs\030\003 \003(\0132\'.slipway.monitoring.v1.MetricC" +
-      "omparisonR\007metrics\022N\n\rconcept_drift\030\004 \001(" +
-      "\0132).slipway.monitoring.v1.ConceptDriftRe" +
-      "sultR\014conceptDrift\022\032\n\010degraded\030\005 \001(\010R\010de" +
-      "graded\022Y\n\023unavailable_metrics\030\006 \003(\0132(.sl" +
-      "ipway.monitoring.v1.UnavailableMetricR\022u" +
-      "navailableMetrics\022.\n\023invalid_label_count" +
-      "\030\007 \001(\003R\021invalidLabelCount\"[\n\021Unavailable" +
-      "Metric\022\026\n\006metric\030\001 \001(\tR\006metric\022\026\n\006reason" +
-      "\030\002 \001(\tR\006reason\022\026\n\006detail\030\003 \001(\tR\006detail\"\247" +
-      "\002\n\020MetricComparison\022\026\n\006metric\030\001 \001(\tR\006met" +
-      "ric\022\024\n\005value\030\002 \001(\001R\005value\022,\n\017reference_v" +
-      "alue\030\003 \001(\001H\000R\016referenceValue\210\001\001\022 \n\013degra" +
-      "dation\030\004 \001(\001R\013degradation\022,\n\017max_degrada" +
-      "tion\030\005 \001(\001H\001R\016maxDegradation\210\001\001\022\031\n\005bound" +
-      "\030\006 \001(\001H\002R\005bound\210\001\001\022\032\n\010degraded\030\007 \001(\010R\010de" +
-      "gradedB\022\n\020_reference_valueB\022\n\020_max_degra" +
-      "dationB\010\n\006_bound\"\364\002\n\022ConceptDriftResult\022" +
-      "G\n\010detector\030\001 \001(\0162+.slipway.monitoring.v" +
-      "1.ConceptDriftDetectorR\010detector\022Y\n\npara" +
-      "meters\030\002 \003(\01329.slipway.monitoring.v1.Con" +
-      "ceptDriftResult.ParametersEntryR\nparamet" +
-      "ers\022\032\n\010detected\030\003 \001(\010R\010detected\022\034\n\tstati" +
-      "stic\030\004 \001(\001R\tstatistic\022A\n\016detection_time\030" +
-      "\005 \001(\0132\032.google.protobuf.TimestampR\rdetec" +
-      "tionTime\032=\n\017ParametersEntry\022\020\n\003key\030\001 \001(\t" +
-      "R\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"\265\002\n\023Perf" +
-      "ormanceEstimate\022?\n\006method\030\001 \001(\0162\'.slipwa" +
-      "y.monitoring.v1.EstimationMethodR\006method" +
-      "\022@\n\007metrics\030\002 \003(\0132&.slipway.monitoring.v" +
-      "1.EstimatedMetricR\007metrics\022.\n\023reference_" +
-      "row_count\030\003 \001(\003R\021referenceRowCount\022\033\n\tro" +
-      "w_count\030\004 \001(\003R\010rowCount\022\036\n\ncalibrated\030\005 " +
-      "\001(\010R\ncalibrated\022\032\n\010degraded\030\006 \001(\010R\010degra" +
-      "ded\022\022\n\004note\030\007 \001(\tR\004note\"\370\003\n\017EstimatedMet" +
-      "ric\022\026\n\006metric\030\001 \001(\tR\006metric\022\024\n\005value\030\002 \001" +
-      "(\001R\005value\022%\n\016sampling_error\030\003 \001(\001R\rsampl" +
-      "ingError\0224\n\026lower_confidence_bound\030\004 \001(\001" +
-      "R\024lowerConfidenceBound\0224\n\026upper_confiden" +
-      "ce_bound\030\005 \001(\001R\024upperConfidenceBound\022,\n\017" +
-      "reference_value\030\006 \001(\001H\000R\016referenceValue\210" +
-      "\001\001\022*\n\016realized_value\030\007 \001(\001H\001R\rrealizedVa" +
-      "lue\210\001\001\022 \n\013degradation\030\010 \001(\001R\013degradation" +
-      "\022,\n\017max_degradation\030\t \001(\001H\002R\016maxDegradat" +
-      "ion\210\001\001\022\031\n\005bound\030\n \001(\001H\003R\005bound\210\001\001\022\032\n\010deg" +
-      "raded\030\013 \001(\010R\010degradedB\022\n\020_reference_valu" +
-      "eB\021\n\017_realized_valueB\022\n\020_max_degradation" +
-      "B\010\n\006_bound\"\310\002\n\021MultivariateDrift\0221\n\024reco" +
-      "nstruction_error\030\001 \001(\001R\023reconstructionEr" +
-      "ror\022\'\n\017lower_threshold\030\002 \001(\001R\016lowerThres" +
-      "hold\022\'\n\017upper_threshold\030\003 \001(\001R\016upperThre" +
-      "shold\022\'\n\017reference_error\030\004 \001(\001R\016referenc" +
-      "eError\022\'\n\017component_count\030\005 \001(\005R\016compone" +
-      "ntCount\022%\n\016variance_share\030\006 \001(\001R\rvarianc" +
-      "eShare\022\033\n\trow_count\030\007 \001(\003R\010rowCount\022\030\n\007d" +
-      "rifted\030\010 \001(\010R\007drifted*\325\001\n\017SchemaIssueKin" +
-      "d\022!\n\035SCHEMA_ISSUE_KIND_UNSPECIFIED\020\000\022%\n!" +
-      "SCHEMA_ISSUE_KIND_MISSING_FEATURE\020\001\022(\n$S" +
-      "CHEMA_ISSUE_KIND_UNEXPECTED_FEATURE\020\002\022(\n" +
-      "$SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH\020\003\022" +
-      "$\n SCHEMA_ISSUE_KIND_SHAPE_MISMATCH\020\004*l\n" +
-      "\020EstimationMethod\022!\n\035ESTIMATION_METHOD_U" +
-      "NSPECIFIED\020\000\022\032\n\026ESTIMATION_METHOD_CBPE\020\001" +
-      "\022\031\n\025ESTIMATION_METHOD_DLE\020\002B\360\001\n\031dev.slip" +
-      "way.monitoring.v1B\025MonitoringReportProto" +
-      "P\001ZFgithub.com/slipway-mlops/slipway/cli" +
-      "ents/go/monitoring/v1;monitoringv1\242\002\003SMX" +
-      "\252\002\025Slipway.Monitoring.V1\312\002\025Slipway\\Monit" +
-      "oring\\V1\342\002!Slipway\\Monitoring\\V1\\GPBMeta" +
-      "data\352\002\027Slipway::Monitoring::V1b\006proto3"
+      "t.proto\022\025slipway.monitoring.v1\032\037google/a" +
+      "pi/field_behavior.proto\032\031google/api/reso" +
+      "urce.proto\032\037google/protobuf/timestamp.pr" +
+      "oto\032\037slipway/common/v1/feature.proto\032!sl" +
+      "ipway/monitoring/v1/drift.proto\"\201\n\n\020Moni" +
+      "toringReport\022\030\n\004name\030\001 \001(\tB\004\342A\001\010R\004name\0229" +
+      "\n\005model\030\002 \001(\tB#\342A\001\003\372A\034\n\032registry.slipway" +
+      ".dev/ModelR\005model\022O\n\rmodel_version\030\003 \001(\t" +
+      "B*\342A\001\003\372A#\n!registry.slipway.dev/ModelVer" +
+      "sionR\014modelVersion\022H\n\006policy\030\004 \001(\tB0\342A\001\003" +
+      "\372A)\n\'monitoring.slipway.dev/MonitoringPo" +
+      "licyR\006policy\022A\n\006window\030\005 \001(\0132#.slipway.m" +
+      "onitoring.v1.ReportWindowB\004\342A\001\003R\006window\022" +
+      "A\n\013create_time\030\006 \001(\0132\032.google.protobuf.T" +
+      "imestampB\004\342A\001\003R\ncreateTime\0224\n\023reference_" +
+      "row_count\030\007 \001(\003B\004\342A\001\003R\021referenceRowCount" +
+      "\0223\n\022sufficient_samples\030\010 \001(\010B\004\342A\001\003R\021suff" +
+      "icientSamples\022H\n\ndata_drift\030\t \001(\0132#.slip" +
+      "way.monitoring.v1.DatasetDriftB\004\342A\001\003R\tda" +
+      "taDrift\022T\n\020prediction_drift\030\n \001(\0132#.slip" +
+      "way.monitoring.v1.DatasetDriftB\004\342A\001\003R\017pr" +
+      "edictionDrift\022L\n\014target_drift\030\013 \001(\0132#.sl" +
+      "ipway.monitoring.v1.FeatureDriftB\004\342A\001\003R\013" +
+      "targetDrift\022K\n\014data_quality\030\014 \001(\0132\".slip" +
+      "way.monitoring.v1.DataQualityB\004\342A\001\003R\013dat" +
+      "aQuality\022P\n\013performance\030\r \001(\0132(.slipway." +
+      "monitoring.v1.PerformanceReportB\004\342A\001\003R\013p" +
+      "erformance\022A\n\032reference_sample_row_count" +
+      "\030\016 \001(\003B\004\342A\001\003R\027referenceSampleRowCount\022c\n" +
+      "\024performance_estimate\030\017 \001(\0132*.slipway.mo" +
+      "nitoring.v1.PerformanceEstimateB\004\342A\001\003R\023p" +
+      "erformanceEstimate\022]\n\022multivariate_drift" +
+      "\030\020 \001(\0132(.slipway.monitoring.v1.Multivari" +
+      "ateDriftB\004\342A\001\003R\021multivariateDrift:x\352Au\n\'" +
+      "monitoring.slipway.dev/MonitoringReport\022" +
+      "%monitoringReports/{monitoring_report}*\021" +
+      "monitoringReports2\020monitoringReport\"\337\001\n\014" +
+      "ReportWindow\022?\n\nstart_time\030\001 \001(\0132\032.googl" +
+      "e.protobuf.TimestampB\004\342A\001\003R\tstartTime\022;\n" +
+      "\010end_time\030\002 \001(\0132\032.google.protobuf.Timest" +
+      "ampB\004\342A\001\003R\007endTime\022!\n\trow_count\030\003 \001(\003B\004\342" +
+      "A\001\003R\010rowCount\022.\n\020sample_row_count\030\004 \001(\003B" +
+      "\004\342A\001\003R\016sampleRowCount\"\372\001\n\014DatasetDrift\022E" +
+      "\n\010features\030\001 \003(\0132#.slipway.monitoring.v1" +
+      ".FeatureDriftB\004\342A\001\003R\010features\022)\n\rdrifted" +
+      "_count\030\002 \001(\005B\004\342A\001\003R\014driftedCount\022)\n\rdrif" +
+      "ted_share\030\003 \001(\001B\004\342A\001\003R\014driftedShare\022-\n\017s" +
+      "hare_threshold\030\004 \001(\001B\004\342A\001\003R\016shareThresho" +
+      "ld\022\036\n\007drifted\030\005 \001(\010B\004\342A\001\003R\007drifted\"\223\005\n\014F" +
+      "eatureDrift\022\036\n\007feature\030\001 \001(\tB\004\342A\001\003R\007feat" +
+      "ure\0228\n\004kind\030\002 \001(\0162\036.slipway.common.v1.Fe" +
+      "atureKindB\004\342A\001\003R\004kind\022@\n\006method\030\003 \001(\0162\"." +
+      "slipway.monitoring.v1.DriftMethodB\004\342A\001\003R" +
+      "\006method\022\032\n\005score\030\004 \001(\001B\004\342A\001\003R\005score\022\"\n\ts" +
+      "tatistic\030\005 \001(\001B\004\342A\001\003R\tstatistic\022\"\n\tthres" +
+      "hold\030\006 \001(\001B\004\342A\001\003R\tthreshold\022\036\n\007drifted\030\007" +
+      " \001(\010B\004\342A\001\003R\007drifted\0228\n\003psi\030\010 \001(\0132 .slipw" +
+      "ay.monitoring.v1.PsiResultB\004\342A\001\003R\003psi\022H\n" +
+      "\treference\030\t \001(\0132$.slipway.common.v1.Fea" +
+      "tureStatisticsB\004\342A\001\003R\treference\022D\n\007curre" +
+      "nt\030\n \001(\0132$.slipway.common.v1.FeatureStat" +
+      "isticsB\004\342A\001\003R\007current\022\030\n\004note\030\013 \001(\tB\004\342A\001" +
+      "\003R\004note\022G\n\035reference_whole_column_fields" +
+      "\030\014 \003(\tB\004\342A\001\003R\032referenceWholeColumnFields" +
+      "\0226\n\024reference_test_count\030\r \001(\003B\004\342A\001\003R\022re" +
+      "ferenceTestCount\"m\n\tPsiResult\022\032\n\005value\030\001" +
+      " \001(\001B\004\342A\001\003R\005value\022!\n\tbin_count\030\002 \001(\005B\004\342A" +
+      "\001\003R\010binCount\022!\n\tbin_edges\030\003 \003(\001B\004\342A\001\003R\010b" +
+      "inEdges\"\316\001\n\013DataQuality\022G\n\010features\030\001 \003(" +
+      "\0132%.slipway.monitoring.v1.FeatureQuality" +
+      "B\004\342A\001\003R\010features\022M\n\rschema_issues\030\002 \003(\0132" +
+      "\".slipway.monitoring.v1.SchemaIssueB\004\342A\001" +
+      "\003R\014schemaIssues\022\'\n\014issues_found\030\003 \001(\010B\004\342" +
+      "A\001\003R\013issuesFound\"\267\003\n\016FeatureQuality\022\036\n\007f" +
+      "eature\030\001 \001(\tB\004\342A\001\003R\007feature\022)\n\rmissing_c" +
+      "ount\030\002 \001(\003B\004\342A\001\003R\014missingCount\022)\n\rmissin" +
+      "g_share\030\003 \001(\001B\004\342A\001\003R\014missingShare\022<\n\027ref" +
+      "erence_missing_share\030\004 \001(\001B\004\342A\001\003R\025refere" +
+      "nceMissingShare\0221\n\022out_of_range_count\030\005 " +
+      "\001(\003B\004\342A\001\003R\017outOfRangeCount\0221\n\022out_of_ran" +
+      "ge_share\030\006 \001(\001B\004\342A\001\003R\017outOfRangeShare\0228\n" +
+      "\025unseen_category_count\030\007 \001(\003B\004\342A\001\003R\023unse" +
+      "enCategoryCount\0221\n\021unseen_categories\030\010 \003" +
+      "(\tB\004\342A\001\003R\020unseenCategories\022\036\n\007flagged\030\t " +
+      "\001(\010B\004\342A\001\003R\007flagged\"\266\001\n\013SchemaIssue\022\036\n\007fe" +
+      "ature\030\001 \001(\tB\004\342A\001\003R\007feature\022@\n\004kind\030\002 \001(\016" +
+      "2&.slipway.monitoring.v1.SchemaIssueKind" +
+      "B\004\342A\001\003R\004kind\022\034\n\006detail\030\003 \001(\tB\004\342A\001\003R\006deta" +
+      "il\022\'\n\014record_count\030\004 \001(\003B\004\342A\001\003R\013recordCo" +
+      "unt\"\312\003\n\021PerformanceReport\0220\n\021labeled_row" +
+      "_count\030\001 \001(\003B\004\342A\001\003R\017labeledRowCount\022+\n\016l" +
+      "abel_coverage\030\002 \001(\001B\004\342A\001\003R\rlabelCoverage" +
+      "\022G\n\007metrics\030\003 \003(\0132\'.slipway.monitoring.v" +
+      "1.MetricComparisonB\004\342A\001\003R\007metrics\022T\n\rcon" +
+      "cept_drift\030\004 \001(\0132).slipway.monitoring.v1" +
+      ".ConceptDriftResultB\004\342A\001\003R\014conceptDrift\022" +
+      " \n\010degraded\030\005 \001(\010B\004\342A\001\003R\010degraded\022_\n\023una" +
+      "vailable_metrics\030\006 \003(\0132(.slipway.monitor" +
+      "ing.v1.UnavailableMetricB\004\342A\001\003R\022unavaila" +
+      "bleMetrics\0224\n\023invalid_label_count\030\007 \001(\003B" +
+      "\004\342A\001\003R\021invalidLabelCount\"m\n\021UnavailableM" +
+      "etric\022\034\n\006metric\030\001 \001(\tB\004\342A\001\003R\006metric\022\034\n\006r" +
+      "eason\030\002 \001(\tB\004\342A\001\003R\006reason\022\034\n\006detail\030\003 \001(" +
+      "\tB\004\342A\001\003R\006detail\"\321\002\n\020MetricComparison\022\034\n\006" +
+      "metric\030\001 \001(\tB\004\342A\001\003R\006metric\022\032\n\005value\030\002 \001(" +
+      "\001B\004\342A\001\003R\005value\0222\n\017reference_value\030\003 \001(\001B" +
+      "\004\342A\001\003H\000R\016referenceValue\210\001\001\022&\n\013degradatio" +
+      "n\030\004 \001(\001B\004\342A\001\003R\013degradation\0222\n\017max_degrad" +
+      "ation\030\005 \001(\001B\004\342A\001\003H\001R\016maxDegradation\210\001\001\022\037" +
+      "\n\005bound\030\006 \001(\001B\004\342A\001\003H\002R\005bound\210\001\001\022 \n\010degra" +
+      "ded\030\007 \001(\010B\004\342A\001\003R\010degradedB\022\n\020_reference_" +
+      "valueB\022\n\020_max_degradationB\010\n\006_bound\"\222\003\n\022" +
+      "ConceptDriftResult\022M\n\010detector\030\001 \001(\0162+.s" +
+      "lipway.monitoring.v1.ConceptDriftDetecto" +
+      "rB\004\342A\001\003R\010detector\022_\n\nparameters\030\002 \003(\01329." +
+      "slipway.monitoring.v1.ConceptDriftResult" +
+      ".ParametersEntryB\004\342A\001\003R\nparameters\022 \n\010de" +
+      "tected\030\003 \001(\010B\004\342A\001\003R\010detected\022\"\n\tstatisti" +
+      "c\030\004 \001(\001B\004\342A\001\003R\tstatistic\022G\n\016detection_ti" +
+      "me\030\005 \001(\0132\032.google.protobuf.TimestampB\004\342A" +
+      "\001\003R\rdetectionTime\032=\n\017ParametersEntry\022\020\n\003" +
+      "key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001" +
+      "\"\337\002\n\023PerformanceEstimate\022E\n\006method\030\001 \001(\016" +
+      "2\'.slipway.monitoring.v1.EstimationMetho" +
+      "dB\004\342A\001\003R\006method\022F\n\007metrics\030\002 \003(\0132&.slipw" +
+      "ay.monitoring.v1.EstimatedMetricB\004\342A\001\003R\007" +
+      "metrics\0224\n\023reference_row_count\030\003 \001(\003B\004\342A" +
+      "\001\003R\021referenceRowCount\022!\n\trow_count\030\004 \001(\003" +
+      "B\004\342A\001\003R\010rowCount\022$\n\ncalibrated\030\005 \001(\010B\004\342A" +
+      "\001\003R\ncalibrated\022 \n\010degraded\030\006 \001(\010B\004\342A\001\003R\010" +
+      "degraded\022\030\n\004note\030\007 \001(\tB\004\342A\001\003R\004note\"\272\004\n\017E" +
+      "stimatedMetric\022\034\n\006metric\030\001 \001(\tB\004\342A\001\003R\006me" +
+      "tric\022\032\n\005value\030\002 \001(\001B\004\342A\001\003R\005value\022+\n\016samp" +
+      "ling_error\030\003 \001(\001B\004\342A\001\003R\rsamplingError\022:\n" +
+      "\026lower_confidence_bound\030\004 \001(\001B\004\342A\001\003R\024low" +
+      "erConfidenceBound\022:\n\026upper_confidence_bo" +
+      "und\030\005 \001(\001B\004\342A\001\003R\024upperConfidenceBound\0222\n" +
+      "\017reference_value\030\006 \001(\001B\004\342A\001\003H\000R\016referenc" +
+      "eValue\210\001\001\0220\n\016realized_value\030\007 \001(\001B\004\342A\001\003H" +
+      "\001R\rrealizedValue\210\001\001\022&\n\013degradation\030\010 \001(\001" +
+      "B\004\342A\001\003R\013degradation\0222\n\017max_degradation\030\t" +
+      " \001(\001B\004\342A\001\003H\002R\016maxDegradation\210\001\001\022\037\n\005bound" +
+      "\030\n \001(\001B\004\342A\001\003H\003R\005bound\210\001\001\022 \n\010degraded\030\013 \001" +
+      "(\010B\004\342A\001\003R\010degradedB\022\n\020_reference_valueB\021" +
+      "\n\017_realized_valueB\022\n\020_max_degradationB\010\n" +
+      "\006_bound\"\370\002\n\021MultivariateDrift\0227\n\024reconst" +
+      "ruction_error\030\001 \001(\001B\004\342A\001\003R\023reconstructio" +
+      "nError\022-\n\017lower_threshold\030\002 \001(\001B\004\342A\001\003R\016l" +
+      "owerThreshold\022-\n\017upper_threshold\030\003 \001(\001B\004" +
+      "\342A\001\003R\016upperThreshold\022-\n\017reference_error\030" +
+      "\004 \001(\001B\004\342A\001\003R\016referenceError\022-\n\017component" +
+      "_count\030\005 \001(\005B\004\342A\001\003R\016componentCount\022+\n\016va" +
+      "riance_share\030\006 \001(\001B\004\342A\001\003R\rvarianceShare\022" +
+      "!\n\trow_count\030\007 \001(\003B\004\342A\001\003R\010rowCount\022\036\n\007dr" +
+      "ifted\030\010 \001(\010B\004\342A\001\003R\007drifted*\325\001\n\017SchemaIss" +
+      "ueKind\022!\n\035SCHEMA_ISSUE_KIND_UNSPECIFIED\020" +
+      "\000\022%\n!SCHEMA_ISSUE_KIND_MISSING_FEATURE\020\001" +
+      "\022(\n$SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE" +
+      "\020\002\022(\n$SCHEMA_ISSUE_KIND_DATA_TYPE_MISMAT" +
+      "CH\020\003\022$\n SCHEMA_ISSUE_KIND_SHAPE_MISMATCH" +
+      "\020\004*l\n\020EstimationMethod\022!\n\035ESTIMATION_MET" +
+      "HOD_UNSPECIFIED\020\000\022\032\n\026ESTIMATION_METHOD_C" +
+      "BPE\020\001\022\031\n\025ESTIMATION_METHOD_DLE\020\002B\360\001\n\031dev" +
+      ".slipway.monitoring.v1B\025MonitoringReport" +
+      "ProtoP\001ZFgithub.com/slipway-mlops/slipwa" +
+      "y/clients/go/monitoring/v1;monitoringv1\242" +
+      "\002\003SMX\252\002\025Slipway.Monitoring.V1\312\002\025Slipway\\" +
+      "Monitoring\\V1\342\002!Slipway\\Monitoring\\V1\\GP" +
+      "BMetadata\352\002\027Slipway::Monitoring::V1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.FeatureProto.getDescriptor(),
           dev.slipway.monitoring.v1.DriftProto.getDescriptor(),
@@ -355,6 +381,15 @@ public final class MonitoringReportProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_MultivariateDrift_descriptor,
         new java.lang.String[] { "ReconstructionError", "LowerThreshold", "UpperThreshold", "ReferenceError", "ComponentCount", "VarianceShare", "RowCount", "Drifted", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.FeatureProto.getDescriptor();
     dev.slipway.monitoring.v1.DriftProto.getDescriptor();

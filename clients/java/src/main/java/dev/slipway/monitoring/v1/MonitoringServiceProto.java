@@ -145,148 +145,164 @@ public final class MonitoringServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n.slipway/monitoring/v1/monitoring_servi" +
-      "ce.proto\022\025slipway.monitoring.v1\032 google/" +
-      "protobuf/field_mask.proto\032\037google/protob" +
-      "uf/timestamp.proto\032!slipway/monitoring/v" +
-      "1/alert.proto\032-slipway/monitoring/v1/mon" +
-      "itoring_policy.proto\032-slipway/monitoring" +
-      "/v1/monitoring_report.proto\032-slipway/mon" +
-      "itoring/v1/prediction_record.proto\"\306\001\n\030I" +
-      "ngestPredictionsRequest\022A\n\007records\030\001 \003(\013" +
-      "2\'.slipway.monitoring.v1.PredictionRecor" +
-      "dR\007records\0220\n\024dropped_record_count\030\002 \001(\003" +
-      "R\022droppedRecordCount\022\026\n\006sender\030\003 \001(\tR\006se" +
-      "nder\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"\261\001\n\031" +
-      "IngestPredictionsResponse\0222\n\025accepted_re" +
-      "cord_count\030\001 \001(\003R\023acceptedRecordCount\022,\n" +
-      "\022accepted_row_count\030\002 \001(\003R\020acceptedRowCo" +
-      "unt\0222\n\025rejected_record_count\030\003 \001(\003R\023reje" +
-      "ctedRecordCount\"\202\001\n\030IngestGroundTruthReq" +
-      "uest\022G\n\rground_truths\030\001 \003(\0132\".slipway.mo" +
-      "nitoring.v1.GroundTruthR\014groundTruths\022\035\n" +
-      "\nrequest_id\030\002 \001(\tR\trequestId\"\214\001\n\031IngestG" +
-      "roundTruthResponse\022#\n\rmatched_count\030\001 \001(" +
-      "\003R\014matchedCount\022#\n\rpending_count\030\002 \001(\003R\014" +
-      "pendingCount\022%\n\016rejected_count\030\003 \001(\003R\rre" +
-      "jectedCount\"n\n\032GetMonitoringReportReques" +
-      "t\022\022\n\004name\030\001 \001(\tR\004nameJ\004\010\002\020\003J\004\010\003\020\004J\004\010\004\020\005J" +
-      "\004\010\005\020\006R\006policyR\nstart_timeR\010end_timeR\006rep" +
-      "ort\"^\n\033GetMonitoringReportResponse\022?\n\006re" +
-      "port\030\001 \001(\0132\'.slipway.monitoring.v1.Monit" +
-      "oringReportR\006report\"\317\001\n\036ComputeMonitorin" +
-      "gReportRequest\022#\n\rmodel_version\030\001 \001(\tR\014m" +
-      "odelVersion\022\026\n\006policy\030\002 \001(\tR\006policy\0229\n\ns" +
-      "tart_time\030\003 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\tstartTime\0225\n\010end_time\030\004 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\007endTime\"b\n\037Compute" +
-      "MonitoringReportResponse\022?\n\006report\030\001 \001(\013" +
-      "2\'.slipway.monitoring.v1.MonitoringRepor" +
-      "tR\006report\"\336\001\n\035CreateMonitoringPolicyRequ" +
-      "est\022T\n\021monitoring_policy\030\001 \001(\0132\'.slipway" +
-      ".monitoring.v1.MonitoringPolicyR\020monitor" +
-      "ingPolicy\0220\n\024monitoring_policy_id\030\002 \001(\tR" +
-      "\022monitoringPolicyId\022\026\n\006reason\030\003 \001(\tR\006rea" +
-      "son\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"v\n\036Cr" +
-      "eateMonitoringPolicyResponse\022T\n\021monitori" +
-      "ng_policy\030\001 \001(\0132\'.slipway.monitoring.v1." +
-      "MonitoringPolicyR\020monitoringPolicy\"0\n\032Ge" +
-      "tMonitoringPolicyRequest\022\022\n\004name\030\001 \001(\tR\004" +
-      "name\"s\n\033GetMonitoringPolicyResponse\022T\n\021m" +
-      "onitoring_policy\030\001 \001(\0132\'.slipway.monitor" +
-      "ing.v1.MonitoringPolicyR\020monitoringPolic" +
-      "y\"\233\001\n\035ListMonitoringPoliciesRequest\022\033\n\tp" +
-      "age_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002" +
-      " \001(\tR\tpageToken\022\026\n\006filter\030\004 \001(\tR\006filter\022" +
-      "\031\n\010order_by\030\005 \001(\tR\007orderByJ\004\010\003\020\004R\005model\"" +
-      "\242\001\n\036ListMonitoringPoliciesResponse\022X\n\023mo" +
-      "nitoring_policies\030\001 \003(\0132\'.slipway.monito" +
-      "ring.v1.MonitoringPolicyR\022monitoringPoli" +
-      "cies\022&\n\017next_page_token\030\002 \001(\tR\rnextPageT" +
-      "oken\"\351\001\n\035UpdateMonitoringPolicyRequest\022T" +
-      "\n\021monitoring_policy\030\001 \001(\0132\'.slipway.moni" +
-      "toring.v1.MonitoringPolicyR\020monitoringPo" +
-      "licy\022;\n\013update_mask\030\002 \001(\0132\032.google.proto" +
-      "buf.FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(" +
-      "\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId" +
-      "\"v\n\036UpdateMonitoringPolicyResponse\022T\n\021mo" +
-      "nitoring_policy\030\001 \001(\0132\'.slipway.monitori" +
-      "ng.v1.MonitoringPolicyR\020monitoringPolicy" +
-      "\"~\n\035DeleteMonitoringPolicyRequest\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\022\n\004etag\030\002 \001(\tR\004etag\022\026\n\006rea" +
-      "son\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\tr" +
-      "equestId\" \n\036DeleteMonitoringPolicyRespon" +
-      "se\"%\n\017GetAlertRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\"F\n\020GetAlertResponse\0222\n\005alert\030\001 \001(\0132\034.s" +
-      "lipway.monitoring.v1.AlertR\005alert\"\357\001\n\021Li" +
-      "stAlertsRequest\022\033\n\tpage_size\030\001 \001(\005R\010page" +
-      "Size\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022\026\n\006f" +
-      "ilter\030\n \001(\tR\006filter\022\031\n\010order_by\030\013 \001(\tR\007o" +
-      "rderByJ\004\010\003\020\004J\004\010\004\020\005J\004\010\005\020\006J\004\010\006\020\007J\004\010\007\020\010J\004\010\010" +
-      "\020\tJ\004\010\t\020\nR\005modelR\rmodel_versionR\006policyR\006" +
-      "statesR\005kindsR\nstart_timeR\010end_time\"r\n\022L" +
-      "istAlertsResponse\0224\n\006alerts\030\001 \003(\0132\034.slip" +
-      "way.monitoring.v1.AlertR\006alerts\022&\n\017next_" +
-      "page_token\030\002 \001(\tR\rnextPageToken\"\220\001\n\022Watc" +
-      "hAlertsRequest\022\024\n\005model\030\001 \001(\tR\005model\022%\n\016" +
-      "include_firing\030\002 \001(\010R\rincludeFiring\022*\n\016a" +
-      "fter_sequence\030\003 \001(\003H\000R\rafterSequence\210\001\001B" +
-      "\021\n\017_after_sequence\"\255\001\n\023WatchAlertsRespon" +
-      "se\0222\n\005alert\030\001 \001(\0132\034.slipway.monitoring.v" +
-      "1.AlertR\005alert\022F\n\ntransition\030\002 \001(\0162&.sli" +
-      "pway.monitoring.v1.AlertTransitionR\ntran" +
-      "sition\022\032\n\010sequence\030\003 \001(\003R\010sequence*\253\001\n\017A" +
-      "lertTransition\022 \n\034ALERT_TRANSITION_UNSPE" +
-      "CIFIED\020\000\022\035\n\031ALERT_TRANSITION_EXISTING\020\001\022" +
-      "\032\n\026ALERT_TRANSITION_FIRED\020\002\022\034\n\030ALERT_TRA" +
-      "NSITION_UPDATED\020\003\022\035\n\031ALERT_TRANSITION_RE" +
-      "SOLVED\020\0042\324\013\n\021MonitoringService\022x\n\021Ingest" +
-      "Predictions\022/.slipway.monitoring.v1.Inge" +
-      "stPredictionsRequest\0320.slipway.monitorin" +
-      "g.v1.IngestPredictionsResponse(\001\022v\n\021Inge" +
-      "stGroundTruth\022/.slipway.monitoring.v1.In" +
-      "gestGroundTruthRequest\0320.slipway.monitor" +
-      "ing.v1.IngestGroundTruthResponse\022|\n\023GetM" +
-      "onitoringReport\0221.slipway.monitoring.v1." +
-      "GetMonitoringReportRequest\0322.slipway.mon" +
-      "itoring.v1.GetMonitoringReportResponse\022\210" +
-      "\001\n\027ComputeMonitoringReport\0225.slipway.mon" +
-      "itoring.v1.ComputeMonitoringReportReques" +
-      "t\0326.slipway.monitoring.v1.ComputeMonitor" +
-      "ingReportResponse\022\205\001\n\026CreateMonitoringPo" +
-      "licy\0224.slipway.monitoring.v1.CreateMonit" +
-      "oringPolicyRequest\0325.slipway.monitoring." +
-      "v1.CreateMonitoringPolicyResponse\022|\n\023Get" +
-      "MonitoringPolicy\0221.slipway.monitoring.v1" +
-      ".GetMonitoringPolicyRequest\0322.slipway.mo" +
-      "nitoring.v1.GetMonitoringPolicyResponse\022" +
-      "\205\001\n\026ListMonitoringPolicies\0224.slipway.mon" +
-      "itoring.v1.ListMonitoringPoliciesRequest" +
-      "\0325.slipway.monitoring.v1.ListMonitoringP" +
-      "oliciesResponse\022\205\001\n\026UpdateMonitoringPoli" +
-      "cy\0224.slipway.monitoring.v1.UpdateMonitor" +
-      "ingPolicyRequest\0325.slipway.monitoring.v1" +
-      ".UpdateMonitoringPolicyResponse\022\205\001\n\026Dele" +
-      "teMonitoringPolicy\0224.slipway.monitoring." +
-      "v1.DeleteMonitoringPolicyRequest\0325.slipw" +
-      "ay.monitoring.v1.DeleteMonitoringPolicyR" +
-      "esponse\022[\n\010GetAlert\022&.slipway.monitoring" +
-      ".v1.GetAlertRequest\032\'.slipway.monitoring" +
-      ".v1.GetAlertResponse\022a\n\nListAlerts\022(.sli" +
-      "pway.monitoring.v1.ListAlertsRequest\032).s" +
-      "lipway.monitoring.v1.ListAlertsResponse\022" +
-      "f\n\013WatchAlerts\022).slipway.monitoring.v1.W" +
-      "atchAlertsRequest\032*.slipway.monitoring.v" +
-      "1.WatchAlertsResponse0\001B\361\001\n\031dev.slipway." +
-      "monitoring.v1B\026MonitoringServiceProtoP\001Z" +
-      "Fgithub.com/slipway-mlops/slipway/client" +
-      "s/go/monitoring/v1;monitoringv1\242\002\003SMX\252\002\025" +
-      "Slipway.Monitoring.V1\312\002\025Slipway\\Monitori" +
-      "ng\\V1\342\002!Slipway\\Monitoring\\V1\\GPBMetadat" +
-      "a\352\002\027Slipway::Monitoring::V1b\006proto3"
+      "ce.proto\022\025slipway.monitoring.v1\032\037google/" +
+      "api/field_behavior.proto\032\031google/api/res" +
+      "ource.proto\032 google/protobuf/field_mask." +
+      "proto\032\037google/protobuf/timestamp.proto\032!" +
+      "slipway/monitoring/v1/alert.proto\032-slipw" +
+      "ay/monitoring/v1/monitoring_policy.proto" +
+      "\032-slipway/monitoring/v1/monitoring_repor" +
+      "t.proto\032-slipway/monitoring/v1/predictio" +
+      "n_record.proto\"\336\001\n\030IngestPredictionsRequ" +
+      "est\022G\n\007records\030\001 \003(\0132\'.slipway.monitorin" +
+      "g.v1.PredictionRecordB\004\342A\001\002R\007records\0226\n\024" +
+      "dropped_record_count\030\002 \001(\003B\004\342A\001\001R\022droppe" +
+      "dRecordCount\022\034\n\006sender\030\003 \001(\tB\004\342A\001\001R\006send" +
+      "er\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\trequestId\"" +
+      "\261\001\n\031IngestPredictionsResponse\0222\n\025accepte" +
+      "d_record_count\030\001 \001(\003R\023acceptedRecordCoun" +
+      "t\022,\n\022accepted_row_count\030\002 \001(\003R\020acceptedR" +
+      "owCount\0222\n\025rejected_record_count\030\003 \001(\003R\023" +
+      "rejectedRecordCount\"\216\001\n\030IngestGroundTrut" +
+      "hRequest\022M\n\rground_truths\030\001 \003(\0132\".slipwa" +
+      "y.monitoring.v1.GroundTruthB\004\342A\001\002R\014groun" +
+      "dTruths\022#\n\nrequest_id\030\002 \001(\tB\004\342A\001\001R\treque" +
+      "stId\"\214\001\n\031IngestGroundTruthResponse\022#\n\rma" +
+      "tched_count\030\001 \001(\003R\014matchedCount\022#\n\rpendi" +
+      "ng_count\030\002 \001(\003R\014pendingCount\022%\n\016rejected" +
+      "_count\030\003 \001(\003R\rrejectedCount\"\240\001\n\032GetMonit" +
+      "oringReportRequest\022D\n\004name\030\001 \001(\tB0\342A\001\002\372A" +
+      ")\n\'monitoring.slipway.dev/MonitoringRepo" +
+      "rtR\004nameJ\004\010\002\020\003J\004\010\003\020\004J\004\010\004\020\005J\004\010\005\020\006R\006policy" +
+      "R\nstart_timeR\010end_timeR\006report\"^\n\033GetMon" +
+      "itoringReportResponse\022?\n\006report\030\001 \001(\0132\'." +
+      "slipway.monitoring.v1.MonitoringReportR\006" +
+      "report\"\271\002\n\036ComputeMonitoringReportReques" +
+      "t\022O\n\rmodel_version\030\001 \001(\tB*\342A\001\002\372A#\n!regis" +
+      "try.slipway.dev/ModelVersionR\014modelVersi" +
+      "on\022H\n\006policy\030\002 \001(\tB0\342A\001\001\372A)\n\'monitoring." +
+      "slipway.dev/MonitoringPolicyR\006policy\022?\n\n" +
+      "start_time\030\003 \001(\0132\032.google.protobuf.Times" +
+      "tampB\004\342A\001\001R\tstartTime\022;\n\010end_time\030\004 \001(\0132" +
+      "\032.google.protobuf.TimestampB\004\342A\001\001R\007endTi" +
+      "me\"b\n\037ComputeMonitoringReportResponse\022?\n" +
+      "\006report\030\001 \001(\0132\'.slipway.monitoring.v1.Mo" +
+      "nitoringReportR\006report\"\366\001\n\035CreateMonitor" +
+      "ingPolicyRequest\022Z\n\021monitoring_policy\030\001 " +
+      "\001(\0132\'.slipway.monitoring.v1.MonitoringPo" +
+      "licyB\004\342A\001\002R\020monitoringPolicy\0226\n\024monitori" +
+      "ng_policy_id\030\002 \001(\tB\004\342A\001\001R\022monitoringPoli" +
+      "cyId\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006reason\022#\n\nre" +
+      "quest_id\030\004 \001(\tB\004\342A\001\001R\trequestId\"v\n\036Creat" +
+      "eMonitoringPolicyResponse\022T\n\021monitoring_" +
+      "policy\030\001 \001(\0132\'.slipway.monitoring.v1.Mon" +
+      "itoringPolicyR\020monitoringPolicy\"b\n\032GetMo" +
+      "nitoringPolicyRequest\022D\n\004name\030\001 \001(\tB0\342A\001" +
+      "\002\372A)\n\'monitoring.slipway.dev/MonitoringP" +
+      "olicyR\004name\"s\n\033GetMonitoringPolicyRespon" +
+      "se\022T\n\021monitoring_policy\030\001 \001(\0132\'.slipway." +
+      "monitoring.v1.MonitoringPolicyR\020monitori" +
+      "ngPolicy\"\263\001\n\035ListMonitoringPoliciesReque" +
+      "st\022!\n\tpage_size\030\001 \001(\005B\004\342A\001\001R\010pageSize\022#\n" +
+      "\npage_token\030\002 \001(\tB\004\342A\001\001R\tpageToken\022\034\n\006fi" +
+      "lter\030\004 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030\005 \001" +
+      "(\tB\004\342A\001\001R\007orderByJ\004\010\003\020\004R\005model\"\242\001\n\036ListM" +
+      "onitoringPoliciesResponse\022X\n\023monitoring_" +
+      "policies\030\001 \003(\0132\'.slipway.monitoring.v1.M" +
+      "onitoringPolicyR\022monitoringPolicies\022&\n\017n" +
+      "ext_page_token\030\002 \001(\tR\rnextPageToken\"\201\002\n\035" +
+      "UpdateMonitoringPolicyRequest\022Z\n\021monitor" +
+      "ing_policy\030\001 \001(\0132\'.slipway.monitoring.v1" +
+      ".MonitoringPolicyB\004\342A\001\002R\020monitoringPolic" +
+      "y\022A\n\013update_mask\030\002 \001(\0132\032.google.protobuf" +
+      ".FieldMaskB\004\342A\001\001R\nupdateMask\022\034\n\006reason\030\003" +
+      " \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004" +
+      "\342A\001\001R\trequestId\"v\n\036UpdateMonitoringPolic" +
+      "yResponse\022T\n\021monitoring_policy\030\001 \001(\0132\'.s" +
+      "lipway.monitoring.v1.MonitoringPolicyR\020m" +
+      "onitoringPolicy\"\302\001\n\035DeleteMonitoringPoli" +
+      "cyRequest\022D\n\004name\030\001 \001(\tB0\342A\001\002\372A)\n\'monito" +
+      "ring.slipway.dev/MonitoringPolicyR\004name\022" +
+      "\030\n\004etag\030\002 \001(\tB\004\342A\001\001R\004etag\022\034\n\006reason\030\003 \001(" +
+      "\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001" +
+      "\001R\trequestId\" \n\036DeleteMonitoringPolicyRe" +
+      "sponse\"L\n\017GetAlertRequest\0229\n\004name\030\001 \001(\tB" +
+      "%\342A\001\002\372A\036\n\034monitoring.slipway.dev/AlertR\004" +
+      "name\"F\n\020GetAlertResponse\0222\n\005alert\030\001 \001(\0132" +
+      "\034.slipway.monitoring.v1.AlertR\005alert\"\207\002\n" +
+      "\021ListAlertsRequest\022!\n\tpage_size\030\001 \001(\005B\004\342" +
+      "A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A\001\001R" +
+      "\tpageToken\022\034\n\006filter\030\n \001(\tB\004\342A\001\001R\006filter" +
+      "\022\037\n\010order_by\030\013 \001(\tB\004\342A\001\001R\007orderByJ\004\010\003\020\004J" +
+      "\004\010\004\020\005J\004\010\005\020\006J\004\010\006\020\007J\004\010\007\020\010J\004\010\010\020\tJ\004\010\t\020\nR\005mod" +
+      "elR\rmodel_versionR\006policyR\006statesR\005kinds" +
+      "R\nstart_timeR\010end_time\"r\n\022ListAlertsResp" +
+      "onse\0224\n\006alerts\030\001 \003(\0132\034.slipway.monitorin" +
+      "g.v1.AlertR\006alerts\022&\n\017next_page_token\030\002 " +
+      "\001(\tR\rnextPageToken\"\301\001\n\022WatchAlertsReques" +
+      "t\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032registry.slip" +
+      "way.dev/ModelR\005model\022+\n\016include_firing\030\002" +
+      " \001(\010B\004\342A\001\001R\rincludeFiring\0220\n\016after_seque" +
+      "nce\030\003 \001(\003B\004\342A\001\001H\000R\rafterSequence\210\001\001B\021\n\017_" +
+      "after_sequence\"\255\001\n\023WatchAlertsResponse\0222" +
+      "\n\005alert\030\001 \001(\0132\034.slipway.monitoring.v1.Al" +
+      "ertR\005alert\022F\n\ntransition\030\002 \001(\0162&.slipway" +
+      ".monitoring.v1.AlertTransitionR\ntransiti" +
+      "on\022\032\n\010sequence\030\003 \001(\003R\010sequence*\253\001\n\017Alert" +
+      "Transition\022 \n\034ALERT_TRANSITION_UNSPECIFI" +
+      "ED\020\000\022\035\n\031ALERT_TRANSITION_EXISTING\020\001\022\032\n\026A" +
+      "LERT_TRANSITION_FIRED\020\002\022\034\n\030ALERT_TRANSIT" +
+      "ION_UPDATED\020\003\022\035\n\031ALERT_TRANSITION_RESOLV" +
+      "ED\020\0042\324\013\n\021MonitoringService\022x\n\021IngestPred" +
+      "ictions\022/.slipway.monitoring.v1.IngestPr" +
+      "edictionsRequest\0320.slipway.monitoring.v1" +
+      ".IngestPredictionsResponse(\001\022v\n\021IngestGr" +
+      "oundTruth\022/.slipway.monitoring.v1.Ingest" +
+      "GroundTruthRequest\0320.slipway.monitoring." +
+      "v1.IngestGroundTruthResponse\022|\n\023GetMonit" +
+      "oringReport\0221.slipway.monitoring.v1.GetM" +
+      "onitoringReportRequest\0322.slipway.monitor" +
+      "ing.v1.GetMonitoringReportResponse\022\210\001\n\027C" +
+      "omputeMonitoringReport\0225.slipway.monitor" +
+      "ing.v1.ComputeMonitoringReportRequest\0326." +
+      "slipway.monitoring.v1.ComputeMonitoringR" +
+      "eportResponse\022\205\001\n\026CreateMonitoringPolicy" +
+      "\0224.slipway.monitoring.v1.CreateMonitorin" +
+      "gPolicyRequest\0325.slipway.monitoring.v1.C" +
+      "reateMonitoringPolicyResponse\022|\n\023GetMoni" +
+      "toringPolicy\0221.slipway.monitoring.v1.Get" +
+      "MonitoringPolicyRequest\0322.slipway.monito" +
+      "ring.v1.GetMonitoringPolicyResponse\022\205\001\n\026" +
+      "ListMonitoringPolicies\0224.slipway.monitor" +
+      "ing.v1.ListMonitoringPoliciesRequest\0325.s" +
+      "lipway.monitoring.v1.ListMonitoringPolic" +
+      "iesResponse\022\205\001\n\026UpdateMonitoringPolicy\0224" +
+      ".slipway.monitoring.v1.UpdateMonitoringP" +
+      "olicyRequest\0325.slipway.monitoring.v1.Upd" +
+      "ateMonitoringPolicyResponse\022\205\001\n\026DeleteMo" +
+      "nitoringPolicy\0224.slipway.monitoring.v1.D" +
+      "eleteMonitoringPolicyRequest\0325.slipway.m" +
+      "onitoring.v1.DeleteMonitoringPolicyRespo" +
+      "nse\022[\n\010GetAlert\022&.slipway.monitoring.v1." +
+      "GetAlertRequest\032\'.slipway.monitoring.v1." +
+      "GetAlertResponse\022a\n\nListAlerts\022(.slipway" +
+      ".monitoring.v1.ListAlertsRequest\032).slipw" +
+      "ay.monitoring.v1.ListAlertsResponse\022f\n\013W" +
+      "atchAlerts\022).slipway.monitoring.v1.Watch" +
+      "AlertsRequest\032*.slipway.monitoring.v1.Wa" +
+      "tchAlertsResponse0\001B\361\001\n\031dev.slipway.moni" +
+      "toring.v1B\026MonitoringServiceProtoP\001ZFgit" +
+      "hub.com/slipway-mlops/slipway/clients/go" +
+      "/monitoring/v1;monitoringv1\242\002\003SMX\252\002\025Slip" +
+      "way.Monitoring.V1\312\002\025Slipway\\Monitoring\\V" +
+      "1\342\002!Slipway\\Monitoring\\V1\\GPBMetadata\352\002\027" +
+      "Slipway::Monitoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.monitoring.v1.AlertProto.getDescriptor(),
@@ -438,6 +454,14 @@ public final class MonitoringServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_WatchAlertsResponse_descriptor,
         new java.lang.String[] { "Alert", "Transition", "Sequence", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.monitoring.v1.AlertProto.getDescriptor();

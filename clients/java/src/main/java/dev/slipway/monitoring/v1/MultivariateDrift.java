@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
    * The window's mean distance between each row and its reconstruction.
    * </pre>
    *
-   * <code>double reconstruction_error = 1 [json_name = "reconstructionError"];</code>
+   * <code>double reconstruction_error = 1 [json_name = "reconstructionError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reconstructionError.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The lower threshold: the reference chunks' mean error less three standard deviations.
    * </pre>
    *
-   * <code>double lower_threshold = 2 [json_name = "lowerThreshold"];</code>
+   * <code>double lower_threshold = 2 [json_name = "lowerThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lowerThreshold.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The upper threshold: the reference chunks' mean error plus three standard deviations.
    * </pre>
    *
-   * <code>double upper_threshold = 3 [json_name = "upperThreshold"];</code>
+   * <code>double upper_threshold = 3 [json_name = "upperThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The upperThreshold.
    */
   @java.lang.Override
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * The reference chunks' mean error.
    * </pre>
    *
-   * <code>double reference_error = 4 [json_name = "referenceError"];</code>
+   * <code>double reference_error = 4 [json_name = "referenceError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceError.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The principal components kept (those explaining `variance_share` of the reference).
    * </pre>
    *
-   * <code>int32 component_count = 5 [json_name = "componentCount"];</code>
+   * <code>int32 component_count = 5 [json_name = "componentCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The componentCount.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * The share of the reference's variance the components explain at least.
    * </pre>
    *
-   * <code>double variance_share = 6 [json_name = "varianceShare"];</code>
+   * <code>double variance_share = 6 [json_name = "varianceShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The varianceShare.
    */
   @java.lang.Override
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * The number of window rows measured.
    * </pre>
    *
-   * <code>int64 row_count = 7 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 7 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * The verdict: the error lies outside the thresholds.
    * </pre>
    *
-   * <code>bool drifted = 8 [json_name = "drifted"];</code>
+   * <code>bool drifted = 8 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   @java.lang.Override
@@ -671,7 +671,7 @@ private static final long serialVersionUID = 0L;
      * The window's mean distance between each row and its reconstruction.
      * </pre>
      *
-     * <code>double reconstruction_error = 1 [json_name = "reconstructionError"];</code>
+     * <code>double reconstruction_error = 1 [json_name = "reconstructionError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reconstructionError.
      */
     @java.lang.Override
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * The window's mean distance between each row and its reconstruction.
      * </pre>
      *
-     * <code>double reconstruction_error = 1 [json_name = "reconstructionError"];</code>
+     * <code>double reconstruction_error = 1 [json_name = "reconstructionError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reconstructionError to set.
      * @return This builder for chaining.
      */
@@ -699,7 +699,7 @@ private static final long serialVersionUID = 0L;
      * The window's mean distance between each row and its reconstruction.
      * </pre>
      *
-     * <code>double reconstruction_error = 1 [json_name = "reconstructionError"];</code>
+     * <code>double reconstruction_error = 1 [json_name = "reconstructionError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReconstructionError() {
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
      * The lower threshold: the reference chunks' mean error less three standard deviations.
      * </pre>
      *
-     * <code>double lower_threshold = 2 [json_name = "lowerThreshold"];</code>
+     * <code>double lower_threshold = 2 [json_name = "lowerThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lowerThreshold.
      */
     @java.lang.Override
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * The lower threshold: the reference chunks' mean error less three standard deviations.
      * </pre>
      *
-     * <code>double lower_threshold = 2 [json_name = "lowerThreshold"];</code>
+     * <code>double lower_threshold = 2 [json_name = "lowerThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The lowerThreshold to set.
      * @return This builder for chaining.
      */
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * The lower threshold: the reference chunks' mean error less three standard deviations.
      * </pre>
      *
-     * <code>double lower_threshold = 2 [json_name = "lowerThreshold"];</code>
+     * <code>double lower_threshold = 2 [json_name = "lowerThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLowerThreshold() {
@@ -759,7 +759,7 @@ private static final long serialVersionUID = 0L;
      * The upper threshold: the reference chunks' mean error plus three standard deviations.
      * </pre>
      *
-     * <code>double upper_threshold = 3 [json_name = "upperThreshold"];</code>
+     * <code>double upper_threshold = 3 [json_name = "upperThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The upperThreshold.
      */
     @java.lang.Override
@@ -771,7 +771,7 @@ private static final long serialVersionUID = 0L;
      * The upper threshold: the reference chunks' mean error plus three standard deviations.
      * </pre>
      *
-     * <code>double upper_threshold = 3 [json_name = "upperThreshold"];</code>
+     * <code>double upper_threshold = 3 [json_name = "upperThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The upperThreshold to set.
      * @return This builder for chaining.
      */
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
      * The upper threshold: the reference chunks' mean error plus three standard deviations.
      * </pre>
      *
-     * <code>double upper_threshold = 3 [json_name = "upperThreshold"];</code>
+     * <code>double upper_threshold = 3 [json_name = "upperThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUpperThreshold() {
@@ -803,7 +803,7 @@ private static final long serialVersionUID = 0L;
      * The reference chunks' mean error.
      * </pre>
      *
-     * <code>double reference_error = 4 [json_name = "referenceError"];</code>
+     * <code>double reference_error = 4 [json_name = "referenceError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceError.
      */
     @java.lang.Override
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * The reference chunks' mean error.
      * </pre>
      *
-     * <code>double reference_error = 4 [json_name = "referenceError"];</code>
+     * <code>double reference_error = 4 [json_name = "referenceError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceError to set.
      * @return This builder for chaining.
      */
@@ -831,7 +831,7 @@ private static final long serialVersionUID = 0L;
      * The reference chunks' mean error.
      * </pre>
      *
-     * <code>double reference_error = 4 [json_name = "referenceError"];</code>
+     * <code>double reference_error = 4 [json_name = "referenceError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceError() {
@@ -847,7 +847,7 @@ private static final long serialVersionUID = 0L;
      * The principal components kept (those explaining `variance_share` of the reference).
      * </pre>
      *
-     * <code>int32 component_count = 5 [json_name = "componentCount"];</code>
+     * <code>int32 component_count = 5 [json_name = "componentCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The componentCount.
      */
     @java.lang.Override
@@ -859,7 +859,7 @@ private static final long serialVersionUID = 0L;
      * The principal components kept (those explaining `variance_share` of the reference).
      * </pre>
      *
-     * <code>int32 component_count = 5 [json_name = "componentCount"];</code>
+     * <code>int32 component_count = 5 [json_name = "componentCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The componentCount to set.
      * @return This builder for chaining.
      */
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * The principal components kept (those explaining `variance_share` of the reference).
      * </pre>
      *
-     * <code>int32 component_count = 5 [json_name = "componentCount"];</code>
+     * <code>int32 component_count = 5 [json_name = "componentCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearComponentCount() {
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * The share of the reference's variance the components explain at least.
      * </pre>
      *
-     * <code>double variance_share = 6 [json_name = "varianceShare"];</code>
+     * <code>double variance_share = 6 [json_name = "varianceShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The varianceShare.
      */
     @java.lang.Override
@@ -903,7 +903,7 @@ private static final long serialVersionUID = 0L;
      * The share of the reference's variance the components explain at least.
      * </pre>
      *
-     * <code>double variance_share = 6 [json_name = "varianceShare"];</code>
+     * <code>double variance_share = 6 [json_name = "varianceShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The varianceShare to set.
      * @return This builder for chaining.
      */
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * The share of the reference's variance the components explain at least.
      * </pre>
      *
-     * <code>double variance_share = 6 [json_name = "varianceShare"];</code>
+     * <code>double variance_share = 6 [json_name = "varianceShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVarianceShare() {
@@ -935,7 +935,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows measured.
      * </pre>
      *
-     * <code>int64 row_count = 7 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 7 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows measured.
      * </pre>
      *
-     * <code>int64 row_count = 7 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 7 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows measured.
      * </pre>
      *
-     * <code>int64 row_count = 7 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 7 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -979,7 +979,7 @@ private static final long serialVersionUID = 0L;
      * The verdict: the error lies outside the thresholds.
      * </pre>
      *
-     * <code>bool drifted = 8 [json_name = "drifted"];</code>
+     * <code>bool drifted = 8 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The drifted.
      */
     @java.lang.Override
@@ -991,7 +991,7 @@ private static final long serialVersionUID = 0L;
      * The verdict: the error lies outside the thresholds.
      * </pre>
      *
-     * <code>bool drifted = 8 [json_name = "drifted"];</code>
+     * <code>bool drifted = 8 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The drifted to set.
      * @return This builder for chaining.
      */
@@ -1007,7 +1007,7 @@ private static final long serialVersionUID = 0L;
      * The verdict: the error lies outside the thresholds.
      * </pre>
      *
-     * <code>bool drifted = 8 [json_name = "drifted"];</code>
+     * <code>bool drifted = 8 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDrifted() {

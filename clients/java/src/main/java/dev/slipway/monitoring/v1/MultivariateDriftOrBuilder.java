@@ -13,7 +13,7 @@ public interface MultivariateDriftOrBuilder extends
    * The window's mean distance between each row and its reconstruction.
    * </pre>
    *
-   * <code>double reconstruction_error = 1 [json_name = "reconstructionError"];</code>
+   * <code>double reconstruction_error = 1 [json_name = "reconstructionError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reconstructionError.
    */
   double getReconstructionError();
@@ -23,7 +23,7 @@ public interface MultivariateDriftOrBuilder extends
    * The lower threshold: the reference chunks' mean error less three standard deviations.
    * </pre>
    *
-   * <code>double lower_threshold = 2 [json_name = "lowerThreshold"];</code>
+   * <code>double lower_threshold = 2 [json_name = "lowerThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lowerThreshold.
    */
   double getLowerThreshold();
@@ -33,7 +33,7 @@ public interface MultivariateDriftOrBuilder extends
    * The upper threshold: the reference chunks' mean error plus three standard deviations.
    * </pre>
    *
-   * <code>double upper_threshold = 3 [json_name = "upperThreshold"];</code>
+   * <code>double upper_threshold = 3 [json_name = "upperThreshold", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The upperThreshold.
    */
   double getUpperThreshold();
@@ -43,7 +43,7 @@ public interface MultivariateDriftOrBuilder extends
    * The reference chunks' mean error.
    * </pre>
    *
-   * <code>double reference_error = 4 [json_name = "referenceError"];</code>
+   * <code>double reference_error = 4 [json_name = "referenceError", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceError.
    */
   double getReferenceError();
@@ -53,7 +53,7 @@ public interface MultivariateDriftOrBuilder extends
    * The principal components kept (those explaining `variance_share` of the reference).
    * </pre>
    *
-   * <code>int32 component_count = 5 [json_name = "componentCount"];</code>
+   * <code>int32 component_count = 5 [json_name = "componentCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The componentCount.
    */
   int getComponentCount();
@@ -63,7 +63,7 @@ public interface MultivariateDriftOrBuilder extends
    * The share of the reference's variance the components explain at least.
    * </pre>
    *
-   * <code>double variance_share = 6 [json_name = "varianceShare"];</code>
+   * <code>double variance_share = 6 [json_name = "varianceShare", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The varianceShare.
    */
   double getVarianceShare();
@@ -73,7 +73,7 @@ public interface MultivariateDriftOrBuilder extends
    * The number of window rows measured.
    * </pre>
    *
-   * <code>int64 row_count = 7 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 7 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -83,7 +83,7 @@ public interface MultivariateDriftOrBuilder extends
    * The verdict: the error lies outside the thresholds.
    * </pre>
    *
-   * <code>bool drifted = 8 [json_name = "drifted"];</code>
+   * <code>bool drifted = 8 [json_name = "drifted", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The drifted.
    */
   boolean getDrifted();

@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.MetricThreshold> getThresholdsList() {
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.MetricThresholdOrBuilder> 
@@ -92,7 +92,7 @@ private static final long serialVersionUID = 0L;
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getThresholdsCount() {
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MetricThreshold getThresholds(int index) {
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MetricThresholdOrBuilder getThresholdsOrBuilder(
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The concept drift detector on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for conceptDriftDetector.
    */
   @java.lang.Override public int getConceptDriftDetectorValue() {
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The concept drift detector on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The conceptDriftDetector.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.ConceptDriftDetector getConceptDriftDetector() {
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsConceptDriftParameters(
@@ -204,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.Double> getConceptDriftParametersMap() {
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public double getConceptDriftParametersOrDefault(
@@ -233,7 +233,7 @@ private static final long serialVersionUID = 0L;
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public double getConceptDriftParametersOrThrow(
@@ -254,7 +254,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The severity of performance alerts; default CRITICAL.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   @java.lang.Override public int getSeverityValue() {
@@ -265,7 +265,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The severity of performance alerts; default CRITICAL.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.AlertSeverity getSeverity() {
@@ -282,7 +282,7 @@ private static final long serialVersionUID = 0L;
    * thresholds are `thresholds`; the estimate is in every report either way.
    * </pre>
    *
-   * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance"];</code>
+   * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnEstimatedPerformance.
    */
   @java.lang.Override
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.MetricThreshold> getThresholdsList() {
       if (thresholdsBuilder_ == null) {
@@ -830,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getThresholdsCount() {
       if (thresholdsBuilder_ == null) {
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.MetricThreshold getThresholds(int index) {
       if (thresholdsBuilder_ == null) {
@@ -860,7 +860,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setThresholds(
         int index, dev.slipway.monitoring.v1.MetricThreshold value) {
@@ -882,7 +882,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setThresholds(
         int index, dev.slipway.monitoring.v1.MetricThreshold.Builder builderForValue) {
@@ -901,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addThresholds(dev.slipway.monitoring.v1.MetricThreshold value) {
       if (thresholdsBuilder_ == null) {
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addThresholds(
         int index, dev.slipway.monitoring.v1.MetricThreshold value) {
@@ -944,7 +944,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addThresholds(
         dev.slipway.monitoring.v1.MetricThreshold.Builder builderForValue) {
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addThresholds(
         int index, dev.slipway.monitoring.v1.MetricThreshold.Builder builderForValue) {
@@ -982,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllThresholds(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.MetricThreshold> values) {
@@ -1002,7 +1002,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearThresholds() {
       if (thresholdsBuilder_ == null) {
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeThresholds(int index) {
       if (thresholdsBuilder_ == null) {
@@ -1038,7 +1038,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.MetricThreshold.Builder getThresholdsBuilder(
         int index) {
@@ -1050,7 +1050,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.MetricThresholdOrBuilder getThresholdsOrBuilder(
         int index) {
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.MetricThresholdOrBuilder> 
          getThresholdsOrBuilderList() {
@@ -1081,7 +1081,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.MetricThreshold.Builder addThresholdsBuilder() {
       return getThresholdsFieldBuilder().addBuilder(
@@ -1093,7 +1093,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.monitoring.v1.MetricThreshold.Builder addThresholdsBuilder(
         int index) {
@@ -1106,7 +1106,7 @@ private static final long serialVersionUID = 0L;
      * maximum degradation of 10% of the holdout value.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.MetricThreshold.Builder> 
          getThresholdsBuilderList() {
@@ -1133,7 +1133,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The concept drift detector on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for conceptDriftDetector.
      */
     @java.lang.Override public int getConceptDriftDetectorValue() {
@@ -1144,7 +1144,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The concept drift detector on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for conceptDriftDetector to set.
      * @return This builder for chaining.
      */
@@ -1159,7 +1159,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The concept drift detector on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The conceptDriftDetector.
      */
     @java.lang.Override
@@ -1172,7 +1172,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The concept drift detector on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The conceptDriftDetector to set.
      * @return This builder for chaining.
      */
@@ -1190,7 +1190,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The concept drift detector on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearConceptDriftDetector() {
@@ -1232,7 +1232,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsConceptDriftParameters(
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.Double> getConceptDriftParametersMap() {
@@ -1266,7 +1266,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public double getConceptDriftParametersOrDefault(
@@ -1283,7 +1283,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public double getConceptDriftParametersOrThrow(
@@ -1308,7 +1308,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeConceptDriftParameters(
         java.lang.String key) {
@@ -1332,7 +1332,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putConceptDriftParameters(
         java.lang.String key,
@@ -1350,7 +1350,7 @@ private static final long serialVersionUID = 0L;
      * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
      * </pre>
      *
-     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+     * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllConceptDriftParameters(
         java.util.Map<java.lang.String, java.lang.Double> values) {
@@ -1366,7 +1366,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of performance alerts; default CRITICAL.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for severity.
      */
     @java.lang.Override public int getSeverityValue() {
@@ -1377,7 +1377,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of performance alerts; default CRITICAL.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for severity to set.
      * @return This builder for chaining.
      */
@@ -1392,7 +1392,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of performance alerts; default CRITICAL.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The severity.
      */
     @java.lang.Override
@@ -1405,7 +1405,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of performance alerts; default CRITICAL.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The severity to set.
      * @return This builder for chaining.
      */
@@ -1423,7 +1423,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The severity of performance alerts; default CRITICAL.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+     * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSeverity() {
@@ -1441,7 +1441,7 @@ private static final long serialVersionUID = 0L;
      * thresholds are `thresholds`; the estimate is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance"];</code>
+     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The alertOnEstimatedPerformance.
      */
     @java.lang.Override
@@ -1455,7 +1455,7 @@ private static final long serialVersionUID = 0L;
      * thresholds are `thresholds`; the estimate is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance"];</code>
+     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The alertOnEstimatedPerformance to set.
      * @return This builder for chaining.
      */
@@ -1473,7 +1473,7 @@ private static final long serialVersionUID = 0L;
      * thresholds are `thresholds`; the estimate is in every report either way.
      * </pre>
      *
-     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance"];</code>
+     * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlertOnEstimatedPerformance() {

@@ -14,7 +14,7 @@ public interface PerformanceConfigOrBuilder extends
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.MetricThreshold> 
       getThresholdsList();
@@ -24,7 +24,7 @@ public interface PerformanceConfigOrBuilder extends
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.MetricThreshold getThresholds(int index);
   /**
@@ -33,7 +33,7 @@ public interface PerformanceConfigOrBuilder extends
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getThresholdsCount();
   /**
@@ -42,7 +42,7 @@ public interface PerformanceConfigOrBuilder extends
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.MetricThresholdOrBuilder> 
       getThresholdsOrBuilderList();
@@ -52,7 +52,7 @@ public interface PerformanceConfigOrBuilder extends
    * maximum degradation of 10% of the holdout value.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricThreshold thresholds = 1 [json_name = "thresholds", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.monitoring.v1.MetricThresholdOrBuilder getThresholdsOrBuilder(
       int index);
@@ -62,7 +62,7 @@ public interface PerformanceConfigOrBuilder extends
    * Optional. The concept drift detector on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for conceptDriftDetector.
    */
   int getConceptDriftDetectorValue();
@@ -71,7 +71,7 @@ public interface PerformanceConfigOrBuilder extends
    * Optional. The concept drift detector on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftDetector concept_drift_detector = 2 [json_name = "conceptDriftDetector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The conceptDriftDetector.
    */
   dev.slipway.monitoring.v1.ConceptDriftDetector getConceptDriftDetector();
@@ -82,7 +82,7 @@ public interface PerformanceConfigOrBuilder extends
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getConceptDriftParametersCount();
   /**
@@ -91,7 +91,7 @@ public interface PerformanceConfigOrBuilder extends
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsConceptDriftParameters(
       java.lang.String key);
@@ -107,7 +107,7 @@ public interface PerformanceConfigOrBuilder extends
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.Double>
   getConceptDriftParametersMap();
@@ -117,7 +117,7 @@ public interface PerformanceConfigOrBuilder extends
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   double getConceptDriftParametersOrDefault(
       java.lang.String key,
@@ -128,7 +128,7 @@ public interface PerformanceConfigOrBuilder extends
    * `alpha` 0.9999, `min_instances` 30; ADWIN: `delta` 0.002).
    * </pre>
    *
-   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters"];</code>
+   * <code>map&lt;string, double&gt; concept_drift_parameters = 3 [json_name = "conceptDriftParameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   double getConceptDriftParametersOrThrow(
       java.lang.String key);
@@ -138,7 +138,7 @@ public interface PerformanceConfigOrBuilder extends
    * Optional. The severity of performance alerts; default CRITICAL.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for severity.
    */
   int getSeverityValue();
@@ -147,7 +147,7 @@ public interface PerformanceConfigOrBuilder extends
    * Optional. The severity of performance alerts; default CRITICAL.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity"];</code>
+   * <code>.slipway.monitoring.v1.AlertSeverity severity = 4 [json_name = "severity", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The severity.
    */
   dev.slipway.monitoring.v1.AlertSeverity getSeverity();
@@ -159,7 +159,7 @@ public interface PerformanceConfigOrBuilder extends
    * thresholds are `thresholds`; the estimate is in every report either way.
    * </pre>
    *
-   * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance"];</code>
+   * <code>bool alert_on_estimated_performance = 5 [json_name = "alertOnEstimatedPerformance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alertOnEstimatedPerformance.
    */
   boolean getAlertOnEstimatedPerformance();

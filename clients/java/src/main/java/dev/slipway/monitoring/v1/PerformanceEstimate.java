@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * The method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for method.
    */
   @java.lang.Override public int getMethodValue() {
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The method.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.EstimationMethod getMethod() {
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.EstimatedMetric> getMetricsList() {
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.EstimatedMetricOrBuilder> 
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getMetricsCount() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.EstimatedMetric getMetrics(int index) {
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.EstimatedMetricOrBuilder getMetricsOrBuilder(
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * The number of labeled reference rows the estimator learned from.
    * </pre>
    *
-   * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount"];</code>
+   * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceRowCount.
    */
   @java.lang.Override
@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * The number of window rows the estimate read.
    * </pre>
    *
-   * <code>int64 row_count = 4 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 4 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -170,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * CBPE: whether the scores were calibrated (isotonic regression) before estimating.
    * </pre>
    *
-   * <code>bool calibrated = 5 [json_name = "calibrated"];</code>
+   * <code>bool calibrated = 5 [json_name = "calibrated", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The calibrated.
    */
   @java.lang.Override
@@ -185,7 +185,7 @@ private static final long serialVersionUID = 0L;
    * Whether any estimated metric exceeded its threshold (the policy's performance thresholds).
    * </pre>
    *
-   * <code>bool degraded = 6 [json_name = "degraded"];</code>
+   * <code>bool degraded = 6 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   @java.lang.Override
@@ -201,7 +201,7 @@ private static final long serialVersionUID = 0L;
    * What the estimate rests on, and its limits.
    * </pre>
    *
-   * <code>string note = 7 [json_name = "note"];</code>
+   * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The note.
    */
   @java.lang.Override
@@ -222,7 +222,7 @@ private static final long serialVersionUID = 0L;
    * What the estimate rests on, and its limits.
    * </pre>
    *
-   * <code>string note = 7 [json_name = "note"];</code>
+   * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for note.
    */
   @java.lang.Override
@@ -766,7 +766,7 @@ private static final long serialVersionUID = 0L;
      * The method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for method.
      */
     @java.lang.Override public int getMethodValue() {
@@ -777,7 +777,7 @@ private static final long serialVersionUID = 0L;
      * The method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for method to set.
      * @return This builder for chaining.
      */
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * The method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The method.
      */
     @java.lang.Override
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * The method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The method to set.
      * @return This builder for chaining.
      */
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * The method.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+     * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMethod() {
@@ -850,7 +850,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.EstimatedMetric> getMetricsList() {
       if (metricsBuilder_ == null) {
@@ -864,7 +864,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getMetricsCount() {
       if (metricsBuilder_ == null) {
@@ -878,7 +878,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.EstimatedMetric getMetrics(int index) {
       if (metricsBuilder_ == null) {
@@ -892,7 +892,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMetrics(
         int index, dev.slipway.monitoring.v1.EstimatedMetric value) {
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMetrics(
         int index, dev.slipway.monitoring.v1.EstimatedMetric.Builder builderForValue) {
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(dev.slipway.monitoring.v1.EstimatedMetric value) {
       if (metricsBuilder_ == null) {
@@ -951,7 +951,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         int index, dev.slipway.monitoring.v1.EstimatedMetric value) {
@@ -972,7 +972,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         dev.slipway.monitoring.v1.EstimatedMetric.Builder builderForValue) {
@@ -990,7 +990,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         int index, dev.slipway.monitoring.v1.EstimatedMetric.Builder builderForValue) {
@@ -1008,7 +1008,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllMetrics(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.EstimatedMetric> values) {
@@ -1027,7 +1027,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearMetrics() {
       if (metricsBuilder_ == null) {
@@ -1044,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetrics(int index) {
       if (metricsBuilder_ == null) {
@@ -1061,7 +1061,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.EstimatedMetric.Builder getMetricsBuilder(
         int index) {
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.EstimatedMetricOrBuilder getMetricsOrBuilder(
         int index) {
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.EstimatedMetricOrBuilder> 
          getMetricsOrBuilderList() {
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.EstimatedMetric.Builder addMetricsBuilder() {
       return getMetricsFieldBuilder().addBuilder(
@@ -1112,7 +1112,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.EstimatedMetric.Builder addMetricsBuilder(
         int index) {
@@ -1124,7 +1124,7 @@ private static final long serialVersionUID = 0L;
      * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.EstimatedMetric.Builder> 
          getMetricsBuilderList() {
@@ -1151,7 +1151,7 @@ private static final long serialVersionUID = 0L;
      * The number of labeled reference rows the estimator learned from.
      * </pre>
      *
-     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The referenceRowCount.
      */
     @java.lang.Override
@@ -1163,7 +1163,7 @@ private static final long serialVersionUID = 0L;
      * The number of labeled reference rows the estimator learned from.
      * </pre>
      *
-     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The referenceRowCount to set.
      * @return This builder for chaining.
      */
@@ -1179,7 +1179,7 @@ private static final long serialVersionUID = 0L;
      * The number of labeled reference rows the estimator learned from.
      * </pre>
      *
-     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount"];</code>
+     * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReferenceRowCount() {
@@ -1195,7 +1195,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows the estimate read.
      * </pre>
      *
-     * <code>int64 row_count = 4 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 4 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -1207,7 +1207,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows the estimate read.
      * </pre>
      *
-     * <code>int64 row_count = 4 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 4 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -1223,7 +1223,7 @@ private static final long serialVersionUID = 0L;
      * The number of window rows the estimate read.
      * </pre>
      *
-     * <code>int64 row_count = 4 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 4 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -1239,7 +1239,7 @@ private static final long serialVersionUID = 0L;
      * CBPE: whether the scores were calibrated (isotonic regression) before estimating.
      * </pre>
      *
-     * <code>bool calibrated = 5 [json_name = "calibrated"];</code>
+     * <code>bool calibrated = 5 [json_name = "calibrated", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The calibrated.
      */
     @java.lang.Override
@@ -1251,7 +1251,7 @@ private static final long serialVersionUID = 0L;
      * CBPE: whether the scores were calibrated (isotonic regression) before estimating.
      * </pre>
      *
-     * <code>bool calibrated = 5 [json_name = "calibrated"];</code>
+     * <code>bool calibrated = 5 [json_name = "calibrated", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The calibrated to set.
      * @return This builder for chaining.
      */
@@ -1267,7 +1267,7 @@ private static final long serialVersionUID = 0L;
      * CBPE: whether the scores were calibrated (isotonic regression) before estimating.
      * </pre>
      *
-     * <code>bool calibrated = 5 [json_name = "calibrated"];</code>
+     * <code>bool calibrated = 5 [json_name = "calibrated", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCalibrated() {
@@ -1283,7 +1283,7 @@ private static final long serialVersionUID = 0L;
      * Whether any estimated metric exceeded its threshold (the policy's performance thresholds).
      * </pre>
      *
-     * <code>bool degraded = 6 [json_name = "degraded"];</code>
+     * <code>bool degraded = 6 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degraded.
      */
     @java.lang.Override
@@ -1295,7 +1295,7 @@ private static final long serialVersionUID = 0L;
      * Whether any estimated metric exceeded its threshold (the policy's performance thresholds).
      * </pre>
      *
-     * <code>bool degraded = 6 [json_name = "degraded"];</code>
+     * <code>bool degraded = 6 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degraded to set.
      * @return This builder for chaining.
      */
@@ -1311,7 +1311,7 @@ private static final long serialVersionUID = 0L;
      * Whether any estimated metric exceeded its threshold (the policy's performance thresholds).
      * </pre>
      *
-     * <code>bool degraded = 6 [json_name = "degraded"];</code>
+     * <code>bool degraded = 6 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegraded() {
@@ -1327,7 +1327,7 @@ private static final long serialVersionUID = 0L;
      * What the estimate rests on, and its limits.
      * </pre>
      *
-     * <code>string note = 7 [json_name = "note"];</code>
+     * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The note.
      */
     public java.lang.String getNote() {
@@ -1347,7 +1347,7 @@ private static final long serialVersionUID = 0L;
      * What the estimate rests on, and its limits.
      * </pre>
      *
-     * <code>string note = 7 [json_name = "note"];</code>
+     * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for note.
      */
     public com.google.protobuf.ByteString
@@ -1368,7 +1368,7 @@ private static final long serialVersionUID = 0L;
      * What the estimate rests on, and its limits.
      * </pre>
      *
-     * <code>string note = 7 [json_name = "note"];</code>
+     * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The note to set.
      * @return This builder for chaining.
      */
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * What the estimate rests on, and its limits.
      * </pre>
      *
-     * <code>string note = 7 [json_name = "note"];</code>
+     * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNote() {
@@ -1399,7 +1399,7 @@ private static final long serialVersionUID = 0L;
      * What the estimate rests on, and its limits.
      * </pre>
      *
-     * <code>string note = 7 [json_name = "note"];</code>
+     * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for note to set.
      * @return This builder for chaining.
      */

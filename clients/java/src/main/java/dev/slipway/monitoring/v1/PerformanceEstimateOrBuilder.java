@@ -13,7 +13,7 @@ public interface PerformanceEstimateOrBuilder extends
    * The method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for method.
    */
   int getMethodValue();
@@ -22,7 +22,7 @@ public interface PerformanceEstimateOrBuilder extends
    * The method.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method"];</code>
+   * <code>.slipway.monitoring.v1.EstimationMethod method = 1 [json_name = "method", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The method.
    */
   dev.slipway.monitoring.v1.EstimationMethod getMethod();
@@ -32,7 +32,7 @@ public interface PerformanceEstimateOrBuilder extends
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.EstimatedMetric> 
       getMetricsList();
@@ -41,7 +41,7 @@ public interface PerformanceEstimateOrBuilder extends
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.EstimatedMetric getMetrics(int index);
   /**
@@ -49,7 +49,7 @@ public interface PerformanceEstimateOrBuilder extends
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetricsCount();
   /**
@@ -57,7 +57,7 @@ public interface PerformanceEstimateOrBuilder extends
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.EstimatedMetricOrBuilder> 
       getMetricsOrBuilderList();
@@ -66,7 +66,7 @@ public interface PerformanceEstimateOrBuilder extends
    * One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.EstimatedMetric metrics = 2 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.EstimatedMetricOrBuilder getMetricsOrBuilder(
       int index);
@@ -76,7 +76,7 @@ public interface PerformanceEstimateOrBuilder extends
    * The number of labeled reference rows the estimator learned from.
    * </pre>
    *
-   * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount"];</code>
+   * <code>int64 reference_row_count = 3 [json_name = "referenceRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The referenceRowCount.
    */
   long getReferenceRowCount();
@@ -86,7 +86,7 @@ public interface PerformanceEstimateOrBuilder extends
    * The number of window rows the estimate read.
    * </pre>
    *
-   * <code>int64 row_count = 4 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 4 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -96,7 +96,7 @@ public interface PerformanceEstimateOrBuilder extends
    * CBPE: whether the scores were calibrated (isotonic regression) before estimating.
    * </pre>
    *
-   * <code>bool calibrated = 5 [json_name = "calibrated"];</code>
+   * <code>bool calibrated = 5 [json_name = "calibrated", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The calibrated.
    */
   boolean getCalibrated();
@@ -106,7 +106,7 @@ public interface PerformanceEstimateOrBuilder extends
    * Whether any estimated metric exceeded its threshold (the policy's performance thresholds).
    * </pre>
    *
-   * <code>bool degraded = 6 [json_name = "degraded"];</code>
+   * <code>bool degraded = 6 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   boolean getDegraded();
@@ -116,7 +116,7 @@ public interface PerformanceEstimateOrBuilder extends
    * What the estimate rests on, and its limits.
    * </pre>
    *
-   * <code>string note = 7 [json_name = "note"];</code>
+   * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The note.
    */
   java.lang.String getNote();
@@ -125,7 +125,7 @@ public interface PerformanceEstimateOrBuilder extends
    * What the estimate rests on, and its limits.
    * </pre>
    *
-   * <code>string note = 7 [json_name = "note"];</code>
+   * <code>string note = 7 [json_name = "note", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for note.
    */
   com.google.protobuf.ByteString

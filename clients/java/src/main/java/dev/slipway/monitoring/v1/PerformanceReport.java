@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * The number of rows in the window with ground truth.
    * </pre>
    *
-   * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount"];</code>
+   * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The labeledRowCount.
    */
   @java.lang.Override
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * The share of the window's rows with ground truth.
    * </pre>
    *
-   * <code>double label_coverage = 2 [json_name = "labelCoverage"];</code>
+   * <code>double label_coverage = 2 [json_name = "labelCoverage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The labelCoverage.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.MetricComparison> getMetricsList() {
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.MetricComparisonOrBuilder> 
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getMetricsCount() {
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MetricComparison getMetrics(int index) {
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MetricComparisonOrBuilder getMetricsOrBuilder(
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the conceptDrift field is set.
    */
   @java.lang.Override
@@ -156,7 +156,7 @@ private static final long serialVersionUID = 0L;
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The conceptDrift.
    */
   @java.lang.Override
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.ConceptDriftResultOrBuilder getConceptDriftOrBuilder() {
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * Whether any metric exceeded its threshold or concept drift was detected.
    * </pre>
    *
-   * <code>bool degraded = 5 [json_name = "degraded"];</code>
+   * <code>bool degraded = 5 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   @java.lang.Override
@@ -199,7 +199,7 @@ private static final long serialVersionUID = 0L;
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.UnavailableMetric> getUnavailableMetricsList() {
@@ -211,7 +211,7 @@ private static final long serialVersionUID = 0L;
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.UnavailableMetricOrBuilder> 
@@ -224,7 +224,7 @@ private static final long serialVersionUID = 0L;
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getUnavailableMetricsCount() {
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.UnavailableMetric getUnavailableMetrics(int index) {
@@ -248,7 +248,7 @@ private static final long serialVersionUID = 0L;
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.UnavailableMetricOrBuilder getUnavailableMetricsOrBuilder(
@@ -264,7 +264,7 @@ private static final long serialVersionUID = 0L;
    * the version (a class it does not have, text for a regression target, a non-finite number).
    * </pre>
    *
-   * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount"];</code>
+   * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The invalidLabelCount.
    */
   @java.lang.Override
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the window with ground truth.
      * </pre>
      *
-     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount"];</code>
+     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The labeledRowCount.
      */
     @java.lang.Override
@@ -880,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the window with ground truth.
      * </pre>
      *
-     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount"];</code>
+     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The labeledRowCount to set.
      * @return This builder for chaining.
      */
@@ -896,7 +896,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the window with ground truth.
      * </pre>
      *
-     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount"];</code>
+     * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLabeledRowCount() {
@@ -912,7 +912,7 @@ private static final long serialVersionUID = 0L;
      * The share of the window's rows with ground truth.
      * </pre>
      *
-     * <code>double label_coverage = 2 [json_name = "labelCoverage"];</code>
+     * <code>double label_coverage = 2 [json_name = "labelCoverage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The labelCoverage.
      */
     @java.lang.Override
@@ -924,7 +924,7 @@ private static final long serialVersionUID = 0L;
      * The share of the window's rows with ground truth.
      * </pre>
      *
-     * <code>double label_coverage = 2 [json_name = "labelCoverage"];</code>
+     * <code>double label_coverage = 2 [json_name = "labelCoverage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The labelCoverage to set.
      * @return This builder for chaining.
      */
@@ -940,7 +940,7 @@ private static final long serialVersionUID = 0L;
      * The share of the window's rows with ground truth.
      * </pre>
      *
-     * <code>double label_coverage = 2 [json_name = "labelCoverage"];</code>
+     * <code>double label_coverage = 2 [json_name = "labelCoverage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLabelCoverage() {
@@ -967,7 +967,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.MetricComparison> getMetricsList() {
       if (metricsBuilder_ == null) {
@@ -981,7 +981,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getMetricsCount() {
       if (metricsBuilder_ == null) {
@@ -995,7 +995,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MetricComparison getMetrics(int index) {
       if (metricsBuilder_ == null) {
@@ -1009,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMetrics(
         int index, dev.slipway.monitoring.v1.MetricComparison value) {
@@ -1030,7 +1030,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMetrics(
         int index, dev.slipway.monitoring.v1.MetricComparison.Builder builderForValue) {
@@ -1048,7 +1048,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(dev.slipway.monitoring.v1.MetricComparison value) {
       if (metricsBuilder_ == null) {
@@ -1068,7 +1068,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         int index, dev.slipway.monitoring.v1.MetricComparison value) {
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         dev.slipway.monitoring.v1.MetricComparison.Builder builderForValue) {
@@ -1107,7 +1107,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMetrics(
         int index, dev.slipway.monitoring.v1.MetricComparison.Builder builderForValue) {
@@ -1125,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllMetrics(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.MetricComparison> values) {
@@ -1144,7 +1144,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearMetrics() {
       if (metricsBuilder_ == null) {
@@ -1161,7 +1161,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetrics(int index) {
       if (metricsBuilder_ == null) {
@@ -1178,7 +1178,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MetricComparison.Builder getMetricsBuilder(
         int index) {
@@ -1189,7 +1189,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MetricComparisonOrBuilder getMetricsOrBuilder(
         int index) {
@@ -1203,7 +1203,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.MetricComparisonOrBuilder> 
          getMetricsOrBuilderList() {
@@ -1218,7 +1218,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MetricComparison.Builder addMetricsBuilder() {
       return getMetricsFieldBuilder().addBuilder(
@@ -1229,7 +1229,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.MetricComparison.Builder addMetricsBuilder(
         int index) {
@@ -1241,7 +1241,7 @@ private static final long serialVersionUID = 0L;
      * One entry per metric.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.MetricComparison.Builder> 
          getMetricsBuilderList() {
@@ -1270,7 +1270,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the conceptDrift field is set.
      */
     public boolean hasConceptDrift() {
@@ -1281,7 +1281,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The conceptDrift.
      */
     public dev.slipway.monitoring.v1.ConceptDriftResult getConceptDrift() {
@@ -1296,7 +1296,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConceptDrift(dev.slipway.monitoring.v1.ConceptDriftResult value) {
       if (conceptDriftBuilder_ == null) {
@@ -1316,7 +1316,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConceptDrift(
         dev.slipway.monitoring.v1.ConceptDriftResult.Builder builderForValue) {
@@ -1334,7 +1334,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeConceptDrift(dev.slipway.monitoring.v1.ConceptDriftResult value) {
       if (conceptDriftBuilder_ == null) {
@@ -1359,7 +1359,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearConceptDrift() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1376,7 +1376,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.ConceptDriftResult.Builder getConceptDriftBuilder() {
       bitField0_ |= 0x00000008;
@@ -1388,7 +1388,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.ConceptDriftResultOrBuilder getConceptDriftOrBuilder() {
       if (conceptDriftBuilder_ != null) {
@@ -1403,7 +1403,7 @@ private static final long serialVersionUID = 0L;
      * The concept drift detector's result on the error stream.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+     * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.ConceptDriftResult, dev.slipway.monitoring.v1.ConceptDriftResult.Builder, dev.slipway.monitoring.v1.ConceptDriftResultOrBuilder> 
@@ -1425,7 +1425,7 @@ private static final long serialVersionUID = 0L;
      * Whether any metric exceeded its threshold or concept drift was detected.
      * </pre>
      *
-     * <code>bool degraded = 5 [json_name = "degraded"];</code>
+     * <code>bool degraded = 5 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The degraded.
      */
     @java.lang.Override
@@ -1437,7 +1437,7 @@ private static final long serialVersionUID = 0L;
      * Whether any metric exceeded its threshold or concept drift was detected.
      * </pre>
      *
-     * <code>bool degraded = 5 [json_name = "degraded"];</code>
+     * <code>bool degraded = 5 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The degraded to set.
      * @return This builder for chaining.
      */
@@ -1453,7 +1453,7 @@ private static final long serialVersionUID = 0L;
      * Whether any metric exceeded its threshold or concept drift was detected.
      * </pre>
      *
-     * <code>bool degraded = 5 [json_name = "degraded"];</code>
+     * <code>bool degraded = 5 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDegraded() {
@@ -1481,7 +1481,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.UnavailableMetric> getUnavailableMetricsList() {
       if (unavailableMetricsBuilder_ == null) {
@@ -1496,7 +1496,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getUnavailableMetricsCount() {
       if (unavailableMetricsBuilder_ == null) {
@@ -1511,7 +1511,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.UnavailableMetric getUnavailableMetrics(int index) {
       if (unavailableMetricsBuilder_ == null) {
@@ -1526,7 +1526,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUnavailableMetrics(
         int index, dev.slipway.monitoring.v1.UnavailableMetric value) {
@@ -1548,7 +1548,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUnavailableMetrics(
         int index, dev.slipway.monitoring.v1.UnavailableMetric.Builder builderForValue) {
@@ -1567,7 +1567,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addUnavailableMetrics(dev.slipway.monitoring.v1.UnavailableMetric value) {
       if (unavailableMetricsBuilder_ == null) {
@@ -1588,7 +1588,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addUnavailableMetrics(
         int index, dev.slipway.monitoring.v1.UnavailableMetric value) {
@@ -1610,7 +1610,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addUnavailableMetrics(
         dev.slipway.monitoring.v1.UnavailableMetric.Builder builderForValue) {
@@ -1629,7 +1629,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addUnavailableMetrics(
         int index, dev.slipway.monitoring.v1.UnavailableMetric.Builder builderForValue) {
@@ -1648,7 +1648,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllUnavailableMetrics(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.UnavailableMetric> values) {
@@ -1668,7 +1668,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUnavailableMetrics() {
       if (unavailableMetricsBuilder_ == null) {
@@ -1686,7 +1686,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeUnavailableMetrics(int index) {
       if (unavailableMetricsBuilder_ == null) {
@@ -1704,7 +1704,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.UnavailableMetric.Builder getUnavailableMetricsBuilder(
         int index) {
@@ -1716,7 +1716,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.UnavailableMetricOrBuilder getUnavailableMetricsOrBuilder(
         int index) {
@@ -1731,7 +1731,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.UnavailableMetricOrBuilder> 
          getUnavailableMetricsOrBuilderList() {
@@ -1747,7 +1747,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.UnavailableMetric.Builder addUnavailableMetricsBuilder() {
       return getUnavailableMetricsFieldBuilder().addBuilder(
@@ -1759,7 +1759,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.UnavailableMetric.Builder addUnavailableMetricsBuilder(
         int index) {
@@ -1772,7 +1772,7 @@ private static final long serialVersionUID = 0L;
      * `metrics` and judge nothing.
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+     * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.UnavailableMetric.Builder> 
          getUnavailableMetricsBuilderList() {
@@ -1800,7 +1800,7 @@ private static final long serialVersionUID = 0L;
      * the version (a class it does not have, text for a regression target, a non-finite number).
      * </pre>
      *
-     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount"];</code>
+     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The invalidLabelCount.
      */
     @java.lang.Override
@@ -1813,7 +1813,7 @@ private static final long serialVersionUID = 0L;
      * the version (a class it does not have, text for a regression target, a non-finite number).
      * </pre>
      *
-     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount"];</code>
+     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The invalidLabelCount to set.
      * @return This builder for chaining.
      */
@@ -1830,7 +1830,7 @@ private static final long serialVersionUID = 0L;
      * the version (a class it does not have, text for a regression target, a non-finite number).
      * </pre>
      *
-     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount"];</code>
+     * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInvalidLabelCount() {

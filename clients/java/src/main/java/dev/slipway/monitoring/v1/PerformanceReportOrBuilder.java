@@ -13,7 +13,7 @@ public interface PerformanceReportOrBuilder extends
    * The number of rows in the window with ground truth.
    * </pre>
    *
-   * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount"];</code>
+   * <code>int64 labeled_row_count = 1 [json_name = "labeledRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The labeledRowCount.
    */
   long getLabeledRowCount();
@@ -23,7 +23,7 @@ public interface PerformanceReportOrBuilder extends
    * The share of the window's rows with ground truth.
    * </pre>
    *
-   * <code>double label_coverage = 2 [json_name = "labelCoverage"];</code>
+   * <code>double label_coverage = 2 [json_name = "labelCoverage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The labelCoverage.
    */
   double getLabelCoverage();
@@ -33,7 +33,7 @@ public interface PerformanceReportOrBuilder extends
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.MetricComparison> 
       getMetricsList();
@@ -42,7 +42,7 @@ public interface PerformanceReportOrBuilder extends
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.MetricComparison getMetrics(int index);
   /**
@@ -50,7 +50,7 @@ public interface PerformanceReportOrBuilder extends
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetricsCount();
   /**
@@ -58,7 +58,7 @@ public interface PerformanceReportOrBuilder extends
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.MetricComparisonOrBuilder> 
       getMetricsOrBuilderList();
@@ -67,7 +67,7 @@ public interface PerformanceReportOrBuilder extends
    * One entry per metric.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.MetricComparison metrics = 3 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.MetricComparisonOrBuilder getMetricsOrBuilder(
       int index);
@@ -77,7 +77,7 @@ public interface PerformanceReportOrBuilder extends
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the conceptDrift field is set.
    */
   boolean hasConceptDrift();
@@ -86,7 +86,7 @@ public interface PerformanceReportOrBuilder extends
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The conceptDrift.
    */
   dev.slipway.monitoring.v1.ConceptDriftResult getConceptDrift();
@@ -95,7 +95,7 @@ public interface PerformanceReportOrBuilder extends
    * The concept drift detector's result on the error stream.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift"];</code>
+   * <code>.slipway.monitoring.v1.ConceptDriftResult concept_drift = 4 [json_name = "conceptDrift", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.ConceptDriftResultOrBuilder getConceptDriftOrBuilder();
 
@@ -104,7 +104,7 @@ public interface PerformanceReportOrBuilder extends
    * Whether any metric exceeded its threshold or concept drift was detected.
    * </pre>
    *
-   * <code>bool degraded = 5 [json_name = "degraded"];</code>
+   * <code>bool degraded = 5 [json_name = "degraded", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The degraded.
    */
   boolean getDegraded();
@@ -115,7 +115,7 @@ public interface PerformanceReportOrBuilder extends
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.UnavailableMetric> 
       getUnavailableMetricsList();
@@ -125,7 +125,7 @@ public interface PerformanceReportOrBuilder extends
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.UnavailableMetric getUnavailableMetrics(int index);
   /**
@@ -134,7 +134,7 @@ public interface PerformanceReportOrBuilder extends
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getUnavailableMetricsCount();
   /**
@@ -143,7 +143,7 @@ public interface PerformanceReportOrBuilder extends
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.UnavailableMetricOrBuilder> 
       getUnavailableMetricsOrBuilderList();
@@ -153,7 +153,7 @@ public interface PerformanceReportOrBuilder extends
    * `metrics` and judge nothing.
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics"];</code>
+   * <code>repeated .slipway.monitoring.v1.UnavailableMetric unavailable_metrics = 6 [json_name = "unavailableMetrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.UnavailableMetricOrBuilder getUnavailableMetricsOrBuilder(
       int index);
@@ -164,7 +164,7 @@ public interface PerformanceReportOrBuilder extends
    * the version (a class it does not have, text for a regression target, a non-finite number).
    * </pre>
    *
-   * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount"];</code>
+   * <code>int64 invalid_label_count = 7 [json_name = "invalidLabelCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The invalidLabelCount.
    */
   long getInvalidLabelCount();

@@ -60,7 +60,7 @@ private static final long serialVersionUID = 0L;
    * Ground truth is joined on it.
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * Ground truth is joined on it.
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -157,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * `challenger`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * `challenger`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -204,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Primary, canary or shadow traffic.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for role.
    */
   @java.lang.Override public int getRoleValue() {
@@ -215,7 +215,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Primary, canary or shadow traffic.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The role.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.TrafficRole getRole() {
@@ -230,7 +230,7 @@ private static final long serialVersionUID = 0L;
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the predictTime field is set.
    */
   @java.lang.Override
@@ -242,7 +242,7 @@ private static final long serialVersionUID = 0L;
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The predictTime.
    */
   @java.lang.Override
@@ -254,7 +254,7 @@ private static final long serialVersionUID = 0L;
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder() {
@@ -268,7 +268,7 @@ private static final long serialVersionUID = 0L;
    * Required. The number of rows in the request.
    * </pre>
    *
-   * <code>int64 row_count = 6 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 6 [json_name = "rowCount", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -291,7 +291,7 @@ private static final long serialVersionUID = 0L;
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.Tensor> getInputsList() {
@@ -309,7 +309,7 @@ private static final long serialVersionUID = 0L;
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
@@ -328,7 +328,7 @@ private static final long serialVersionUID = 0L;
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getInputsCount() {
@@ -346,7 +346,7 @@ private static final long serialVersionUID = 0L;
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Tensor getInputs(int index) {
@@ -364,7 +364,7 @@ private static final long serialVersionUID = 0L;
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.TensorOrBuilder getInputsOrBuilder(
@@ -381,7 +381,7 @@ private static final long serialVersionUID = 0L;
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.Tensor> getOutputsList() {
@@ -393,7 +393,7 @@ private static final long serialVersionUID = 0L;
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
@@ -406,7 +406,7 @@ private static final long serialVersionUID = 0L;
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getOutputsCount() {
@@ -418,7 +418,7 @@ private static final long serialVersionUID = 0L;
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Tensor getOutputs(int index) {
@@ -430,7 +430,7 @@ private static final long serialVersionUID = 0L;
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.TensorOrBuilder getOutputsOrBuilder(
@@ -1057,7 +1057,7 @@ private static final long serialVersionUID = 0L;
      * Ground truth is joined on it.
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
      * Ground truth is joined on it.
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1102,7 +1102,7 @@ private static final long serialVersionUID = 0L;
      * Ground truth is joined on it.
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1121,7 +1121,7 @@ private static final long serialVersionUID = 0L;
      * Ground truth is joined on it.
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1137,7 +1137,7 @@ private static final long serialVersionUID = 0L;
      * Ground truth is joined on it.
      * </pre>
      *
-     * <code>string request_id = 1 [json_name = "requestId"];</code>
+     * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1215,7 +1215,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -1229,7 +1229,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
      * </pre>
      *
-     * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1250,7 +1250,7 @@ private static final long serialVersionUID = 0L;
      * `challenger`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -1271,7 +1271,7 @@ private static final long serialVersionUID = 0L;
      * `challenger`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -1293,7 +1293,7 @@ private static final long serialVersionUID = 0L;
      * `challenger`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -1311,7 +1311,7 @@ private static final long serialVersionUID = 0L;
      * `challenger`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -1326,7 +1326,7 @@ private static final long serialVersionUID = 0L;
      * `challenger`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -1346,7 +1346,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Primary, canary or shadow traffic.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for role.
      */
     @java.lang.Override public int getRoleValue() {
@@ -1357,7 +1357,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Primary, canary or shadow traffic.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for role to set.
      * @return This builder for chaining.
      */
@@ -1372,7 +1372,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Primary, canary or shadow traffic.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The role.
      */
     @java.lang.Override
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Primary, canary or shadow traffic.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The role to set.
      * @return This builder for chaining.
      */
@@ -1403,7 +1403,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Primary, canary or shadow traffic.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+     * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRole() {
@@ -1421,7 +1421,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the predictTime field is set.
      */
     public boolean hasPredictTime() {
@@ -1432,7 +1432,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The predictTime.
      */
     public com.google.protobuf.Timestamp getPredictTime() {
@@ -1447,7 +1447,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setPredictTime(com.google.protobuf.Timestamp value) {
       if (predictTimeBuilder_ == null) {
@@ -1467,7 +1467,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setPredictTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1485,7 +1485,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergePredictTime(com.google.protobuf.Timestamp value) {
       if (predictTimeBuilder_ == null) {
@@ -1510,7 +1510,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearPredictTime() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1527,7 +1527,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public com.google.protobuf.Timestamp.Builder getPredictTimeBuilder() {
       bitField0_ |= 0x00000010;
@@ -1539,7 +1539,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder() {
       if (predictTimeBuilder_ != null) {
@@ -1554,7 +1554,7 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1576,7 +1576,7 @@ private static final long serialVersionUID = 0L;
      * Required. The number of rows in the request.
      * </pre>
      *
-     * <code>int64 row_count = 6 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 6 [json_name = "rowCount", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -1588,7 +1588,7 @@ private static final long serialVersionUID = 0L;
      * Required. The number of rows in the request.
      * </pre>
      *
-     * <code>int64 row_count = 6 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 6 [json_name = "rowCount", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -1604,7 +1604,7 @@ private static final long serialVersionUID = 0L;
      * Required. The number of rows in the request.
      * </pre>
      *
-     * <code>int64 row_count = 6 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 6 [json_name = "rowCount", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -1638,7 +1638,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.common.v1.Tensor> getInputsList() {
       if (inputsBuilder_ == null) {
@@ -1659,7 +1659,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getInputsCount() {
       if (inputsBuilder_ == null) {
@@ -1680,7 +1680,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor getInputs(int index) {
       if (inputsBuilder_ == null) {
@@ -1701,7 +1701,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setInputs(
         int index, dev.slipway.common.v1.Tensor value) {
@@ -1729,7 +1729,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setInputs(
         int index, dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -1754,7 +1754,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(dev.slipway.common.v1.Tensor value) {
       if (inputsBuilder_ == null) {
@@ -1781,7 +1781,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         int index, dev.slipway.common.v1.Tensor value) {
@@ -1809,7 +1809,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -1834,7 +1834,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         int index, dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -1859,7 +1859,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllInputs(
         java.lang.Iterable<? extends dev.slipway.common.v1.Tensor> values) {
@@ -1885,7 +1885,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearInputs() {
       if (inputsBuilder_ == null) {
@@ -1909,7 +1909,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeInputs(int index) {
       if (inputsBuilder_ == null) {
@@ -1933,7 +1933,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder getInputsBuilder(
         int index) {
@@ -1951,7 +1951,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.TensorOrBuilder getInputsOrBuilder(
         int index) {
@@ -1972,7 +1972,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
          getInputsOrBuilderList() {
@@ -1994,7 +1994,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder addInputsBuilder() {
       return getInputsFieldBuilder().addBuilder(
@@ -2012,7 +2012,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder addInputsBuilder(
         int index) {
@@ -2031,7 +2031,7 @@ private static final long serialVersionUID = 0L;
      * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.common.v1.Tensor.Builder> 
          getInputsBuilderList() {
@@ -2070,7 +2070,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.common.v1.Tensor> getOutputsList() {
       if (outputsBuilder_ == null) {
@@ -2085,7 +2085,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getOutputsCount() {
       if (outputsBuilder_ == null) {
@@ -2100,7 +2100,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor getOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -2115,7 +2115,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.common.v1.Tensor value) {
@@ -2137,7 +2137,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -2156,7 +2156,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(dev.slipway.common.v1.Tensor value) {
       if (outputsBuilder_ == null) {
@@ -2177,7 +2177,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.common.v1.Tensor value) {
@@ -2199,7 +2199,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -2218,7 +2218,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.common.v1.Tensor.Builder builderForValue) {
@@ -2237,7 +2237,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllOutputs(
         java.lang.Iterable<? extends dev.slipway.common.v1.Tensor> values) {
@@ -2257,7 +2257,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearOutputs() {
       if (outputsBuilder_ == null) {
@@ -2275,7 +2275,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -2293,7 +2293,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder getOutputsBuilder(
         int index) {
@@ -2305,7 +2305,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.TensorOrBuilder getOutputsOrBuilder(
         int index) {
@@ -2320,7 +2320,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
          getOutputsOrBuilderList() {
@@ -2336,7 +2336,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder addOutputsBuilder() {
       return getOutputsFieldBuilder().addBuilder(
@@ -2348,7 +2348,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.common.v1.Tensor.Builder addOutputsBuilder(
         int index) {
@@ -2361,7 +2361,7 @@ private static final long serialVersionUID = 0L;
      * tensors are bounded as the inputs are.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.common.v1.Tensor.Builder> 
          getOutputsBuilderList() {

@@ -15,7 +15,7 @@ public interface PredictionRecordOrBuilder extends
    * Ground truth is joined on it.
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -26,7 +26,7 @@ public interface PredictionRecordOrBuilder extends
    * Ground truth is joined on it.
    * </pre>
    *
-   * <code>string request_id = 1 [json_name = "requestId"];</code>
+   * <code>string request_id = 1 [json_name = "requestId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -46,7 +46,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. The version that produced the outputs, `models/{model}/versions/{version}`.
    * </pre>
    *
-   * <code>string model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -58,7 +58,7 @@ public interface PredictionRecordOrBuilder extends
    * `challenger`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -68,7 +68,7 @@ public interface PredictionRecordOrBuilder extends
    * `challenger`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -79,7 +79,7 @@ public interface PredictionRecordOrBuilder extends
    * Optional. Primary, canary or shadow traffic.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for role.
    */
   int getRoleValue();
@@ -88,7 +88,7 @@ public interface PredictionRecordOrBuilder extends
    * Optional. Primary, canary or shadow traffic.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role"];</code>
+   * <code>.slipway.monitoring.v1.TrafficRole role = 4 [json_name = "role", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The role.
    */
   dev.slipway.monitoring.v1.TrafficRole getRole();
@@ -98,7 +98,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the predictTime field is set.
    */
   boolean hasPredictTime();
@@ -107,7 +107,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The predictTime.
    */
   com.google.protobuf.Timestamp getPredictTime();
@@ -116,7 +116,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime", (.google.api.field_behavior) = REQUIRED];</code>
    */
   com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder();
 
@@ -125,7 +125,7 @@ public interface PredictionRecordOrBuilder extends
    * Required. The number of rows in the request.
    * </pre>
    *
-   * <code>int64 row_count = 6 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 6 [json_name = "rowCount", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -142,7 +142,7 @@ public interface PredictionRecordOrBuilder extends
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.common.v1.Tensor> 
       getInputsList();
@@ -158,7 +158,7 @@ public interface PredictionRecordOrBuilder extends
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.common.v1.Tensor getInputs(int index);
   /**
@@ -173,7 +173,7 @@ public interface PredictionRecordOrBuilder extends
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getInputsCount();
   /**
@@ -188,7 +188,7 @@ public interface PredictionRecordOrBuilder extends
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
       getInputsOrBuilderList();
@@ -204,7 +204,7 @@ public interface PredictionRecordOrBuilder extends
    * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.common.v1.TensorOrBuilder getInputsOrBuilder(
       int index);
@@ -215,7 +215,7 @@ public interface PredictionRecordOrBuilder extends
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.common.v1.Tensor> 
       getOutputsList();
@@ -225,7 +225,7 @@ public interface PredictionRecordOrBuilder extends
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.common.v1.Tensor getOutputs(int index);
   /**
@@ -234,7 +234,7 @@ public interface PredictionRecordOrBuilder extends
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getOutputsCount();
   /**
@@ -243,7 +243,7 @@ public interface PredictionRecordOrBuilder extends
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.TensorOrBuilder> 
       getOutputsOrBuilderList();
@@ -253,7 +253,7 @@ public interface PredictionRecordOrBuilder extends
    * tensors are bounded as the inputs are.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.Tensor outputs = 8 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.common.v1.TensorOrBuilder getOutputsOrBuilder(
       int index);

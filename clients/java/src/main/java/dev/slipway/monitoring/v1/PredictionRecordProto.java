@@ -35,36 +35,43 @@ public final class PredictionRecordProto {
   static {
     java.lang.String[] descriptorData = {
       "\n-slipway/monitoring/v1/prediction_recor" +
-      "d.proto\022\025slipway.monitoring.v1\032\037google/p" +
-      "rotobuf/timestamp.proto\032\036slipway/common/" +
-      "v1/tensor.proto\"\350\002\n\020PredictionRecord\022\035\n\n" +
-      "request_id\030\001 \001(\tR\trequestId\022#\n\rmodel_ver" +
-      "sion\030\002 \001(\tR\014modelVersion\022\024\n\005alias\030\003 \001(\tR" +
-      "\005alias\0226\n\004role\030\004 \001(\0162\".slipway.monitorin" +
-      "g.v1.TrafficRoleR\004role\022=\n\014predict_time\030\005" +
-      " \001(\0132\032.google.protobuf.TimestampR\013predic" +
-      "tTime\022\033\n\trow_count\030\006 \001(\003R\010rowCount\0221\n\006in" +
-      "puts\030\007 \003(\0132\031.slipway.common.v1.TensorR\006i" +
-      "nputs\0223\n\007outputs\030\010 \003(\0132\031.slipway.common." +
-      "v1.TensorR\007outputs\"\260\001\n\013GroundTruth\022\035\n\nre" +
-      "quest_id\030\001 \001(\tR\trequestId\0221\n\006labels\030\002 \001(" +
-      "\0132\031.slipway.common.v1.TensorR\006labels\0229\n\n" +
-      "label_time\030\003 \001(\0132\032.google.protobuf.Times" +
-      "tampR\tlabelTime\022\024\n\005model\030\004 \001(\tR\005model*w\n" +
-      "\013TrafficRole\022\034\n\030TRAFFIC_ROLE_UNSPECIFIED" +
-      "\020\000\022\030\n\024TRAFFIC_ROLE_PRIMARY\020\001\022\027\n\023TRAFFIC_" +
-      "ROLE_CANARY\020\002\022\027\n\023TRAFFIC_ROLE_SHADOW\020\003B\360" +
-      "\001\n\031dev.slipway.monitoring.v1B\025Prediction" +
-      "RecordProtoP\001ZFgithub.com/slipway-mlops/" +
-      "slipway/clients/go/monitoring/v1;monitor" +
-      "ingv1\242\002\003SMX\252\002\025Slipway.Monitoring.V1\312\002\025Sl" +
-      "ipway\\Monitoring\\V1\342\002!Slipway\\Monitoring" +
-      "\\V1\\GPBMetadata\352\002\027Slipway::Monitoring::V" +
-      "1b\006proto3"
+      "d.proto\022\025slipway.monitoring.v1\032\037google/a" +
+      "pi/field_behavior.proto\032\031google/api/reso" +
+      "urce.proto\032\037google/protobuf/timestamp.pr" +
+      "oto\032\036slipway/common/v1/tensor.proto\"\276\003\n\020" +
+      "PredictionRecord\022#\n\nrequest_id\030\001 \001(\tB\004\342A" +
+      "\001\002R\trequestId\022O\n\rmodel_version\030\002 \001(\tB*\342A" +
+      "\001\002\372A#\n!registry.slipway.dev/ModelVersion" +
+      "R\014modelVersion\022\032\n\005alias\030\003 \001(\tB\004\342A\001\001R\005ali" +
+      "as\022<\n\004role\030\004 \001(\0162\".slipway.monitoring.v1" +
+      ".TrafficRoleB\004\342A\001\001R\004role\022C\n\014predict_time" +
+      "\030\005 \001(\0132\032.google.protobuf.TimestampB\004\342A\001\002" +
+      "R\013predictTime\022!\n\trow_count\030\006 \001(\003B\004\342A\001\002R\010" +
+      "rowCount\0227\n\006inputs\030\007 \003(\0132\031.slipway.commo" +
+      "n.v1.TensorB\004\342A\001\002R\006inputs\0229\n\007outputs\030\010 \003" +
+      "(\0132\031.slipway.common.v1.TensorB\004\342A\001\002R\007out" +
+      "puts\"\347\001\n\013GroundTruth\022#\n\nrequest_id\030\001 \001(\t" +
+      "B\004\342A\001\002R\trequestId\0227\n\006labels\030\002 \001(\0132\031.slip" +
+      "way.common.v1.TensorB\004\342A\001\002R\006labels\022?\n\nla" +
+      "bel_time\030\003 \001(\0132\032.google.protobuf.Timesta" +
+      "mpB\004\342A\001\001R\tlabelTime\0229\n\005model\030\004 \001(\tB#\342A\001\001" +
+      "\372A\034\n\032registry.slipway.dev/ModelR\005model*w" +
+      "\n\013TrafficRole\022\034\n\030TRAFFIC_ROLE_UNSPECIFIE" +
+      "D\020\000\022\030\n\024TRAFFIC_ROLE_PRIMARY\020\001\022\027\n\023TRAFFIC" +
+      "_ROLE_CANARY\020\002\022\027\n\023TRAFFIC_ROLE_SHADOW\020\003B" +
+      "\360\001\n\031dev.slipway.monitoring.v1B\025Predictio" +
+      "nRecordProtoP\001ZFgithub.com/slipway-mlops" +
+      "/slipway/clients/go/monitoring/v1;monito" +
+      "ringv1\242\002\003SMX\252\002\025Slipway.Monitoring.V1\312\002\025S" +
+      "lipway\\Monitoring\\V1\342\002!Slipway\\Monitorin" +
+      "g\\V1\\GPBMetadata\352\002\027Slipway::Monitoring::" +
+      "V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.TensorProto.getDescriptor(),
         });
@@ -80,6 +87,14 @@ public final class PredictionRecordProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GroundTruth_descriptor,
         new java.lang.String[] { "RequestId", "Labels", "LabelTime", "Model", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.TensorProto.getDescriptor();
   }

@@ -51,7 +51,7 @@ private static final long serialVersionUID = 0L;
    * The index, `sum((c - r) * ln(c / r))` over bins, with empty bins smoothed by 1e-4.
    * </pre>
    *
-   * <code>double value = 1 [json_name = "value"];</code>
+   * <code>double value = 1 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The number of bins.
    * </pre>
    *
-   * <code>int32 bin_count = 2 [json_name = "binCount"];</code>
+   * <code>int32 bin_count = 2 [json_name = "binCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The binCount.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the binEdges.
    */
   @java.lang.Override
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of binEdges.
    */
   public int getBinEdgesCount() {
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The binEdges at the given index.
    */
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The index, `sum((c - r) * ln(c / r))` over bins, with empty bins smoothed by 1e-4.
      * </pre>
      *
-     * <code>double value = 1 [json_name = "value"];</code>
+     * <code>double value = 1 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The value.
      */
     @java.lang.Override
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The index, `sum((c - r) * ln(c / r))` over bins, with empty bins smoothed by 1e-4.
      * </pre>
      *
-     * <code>double value = 1 [json_name = "value"];</code>
+     * <code>double value = 1 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -565,7 +565,7 @@ private static final long serialVersionUID = 0L;
      * The index, `sum((c - r) * ln(c / r))` over bins, with empty bins smoothed by 1e-4.
      * </pre>
      *
-     * <code>double value = 1 [json_name = "value"];</code>
+     * <code>double value = 1 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {
@@ -581,7 +581,7 @@ private static final long serialVersionUID = 0L;
      * The number of bins.
      * </pre>
      *
-     * <code>int32 bin_count = 2 [json_name = "binCount"];</code>
+     * <code>int32 bin_count = 2 [json_name = "binCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The binCount.
      */
     @java.lang.Override
@@ -593,7 +593,7 @@ private static final long serialVersionUID = 0L;
      * The number of bins.
      * </pre>
      *
-     * <code>int32 bin_count = 2 [json_name = "binCount"];</code>
+     * <code>int32 bin_count = 2 [json_name = "binCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The binCount to set.
      * @return This builder for chaining.
      */
@@ -609,7 +609,7 @@ private static final long serialVersionUID = 0L;
      * The number of bins.
      * </pre>
      *
-     * <code>int32 bin_count = 2 [json_name = "binCount"];</code>
+     * <code>int32 bin_count = 2 [json_name = "binCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBinCount() {
@@ -638,7 +638,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the binEdges.
      */
     public java.util.List<java.lang.Double>
@@ -652,7 +652,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of binEdges.
      */
     public int getBinEdgesCount() {
@@ -664,7 +664,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The binEdges at the given index.
      */
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The binEdges to set.
      * @return This builder for chaining.
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The binEdges to add.
      * @return This builder for chaining.
      */
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The binEdges to add.
      * @return This builder for chaining.
      */
@@ -734,7 +734,7 @@ private static final long serialVersionUID = 0L;
      * Empty for categorical columns, which use one bin per category plus one for unseen ones.
      * </pre>
      *
-     * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBinEdges() {

@@ -13,7 +13,7 @@ public interface PsiResultOrBuilder extends
    * The index, `sum((c - r) * ln(c / r))` over bins, with empty bins smoothed by 1e-4.
    * </pre>
    *
-   * <code>double value = 1 [json_name = "value"];</code>
+   * <code>double value = 1 [json_name = "value", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   double getValue();
@@ -23,7 +23,7 @@ public interface PsiResultOrBuilder extends
    * The number of bins.
    * </pre>
    *
-   * <code>int32 bin_count = 2 [json_name = "binCount"];</code>
+   * <code>int32 bin_count = 2 [json_name = "binCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The binCount.
    */
   int getBinCount();
@@ -34,7 +34,7 @@ public interface PsiResultOrBuilder extends
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the binEdges.
    */
   java.util.List<java.lang.Double> getBinEdgesList();
@@ -44,7 +44,7 @@ public interface PsiResultOrBuilder extends
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of binEdges.
    */
   int getBinEdgesCount();
@@ -54,7 +54,7 @@ public interface PsiResultOrBuilder extends
    * Empty for categorical columns, which use one bin per category plus one for unseen ones.
    * </pre>
    *
-   * <code>repeated double bin_edges = 3 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 3 [json_name = "binEdges", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The binEdges at the given index.
    */

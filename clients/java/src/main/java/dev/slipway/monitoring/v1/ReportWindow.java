@@ -51,7 +51,7 @@ private static final long serialVersionUID = 0L;
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -89,7 +89,7 @@ private static final long serialVersionUID = 0L;
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * The number of prediction rows in the window.
    * </pre>
    *
-   * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -143,7 +143,7 @@ private static final long serialVersionUID = 0L;
    * the window is larger than the sample).
    * </pre>
    *
-   * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount"];</code>
+   * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sampleRowCount.
    */
   @java.lang.Override
@@ -596,7 +596,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -607,7 +607,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -685,7 +685,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000001;
@@ -714,7 +714,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -729,7 +729,7 @@ private static final long serialVersionUID = 0L;
      * The time of the earliest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -799,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -817,7 +817,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -842,7 +842,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -859,7 +859,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000002;
@@ -871,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -886,7 +886,7 @@ private static final long serialVersionUID = 0L;
      * The time of the latest prediction in the window.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -908,7 +908,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction rows in the window.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -920,7 +920,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction rows in the window.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -936,7 +936,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction rows in the window.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -953,7 +953,7 @@ private static final long serialVersionUID = 0L;
      * the window is larger than the sample).
      * </pre>
      *
-     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sampleRowCount.
      */
     @java.lang.Override
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * the window is larger than the sample).
      * </pre>
      *
-     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sampleRowCount to set.
      * @return This builder for chaining.
      */
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
      * the window is larger than the sample).
      * </pre>
      *
-     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSampleRowCount() {

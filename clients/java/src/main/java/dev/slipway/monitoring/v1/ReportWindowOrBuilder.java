@@ -13,7 +13,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -22,7 +22,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -31,7 +31,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the earliest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -40,7 +40,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -49,7 +49,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -58,7 +58,7 @@ public interface ReportWindowOrBuilder extends
    * The time of the latest prediction in the window.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 
@@ -67,7 +67,7 @@ public interface ReportWindowOrBuilder extends
    * The number of prediction rows in the window.
    * </pre>
    *
-   * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -78,7 +78,7 @@ public interface ReportWindowOrBuilder extends
    * the window is larger than the sample).
    * </pre>
    *
-   * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount"];</code>
+   * <code>int64 sample_row_count = 4 [json_name = "sampleRowCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sampleRowCount.
    */
   long getSampleRowCount();

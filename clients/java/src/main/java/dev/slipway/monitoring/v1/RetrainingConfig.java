@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the cooldown field is set.
    */
   @java.lang.Override
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The cooldown.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getCooldownOrBuilder() {
@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
-   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The aliasOnSuccess.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
-   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for aliasOnSuccess.
    */
   @java.lang.Override
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * job in the monitored version's lineage.
    * </pre>
    *
-   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The sourceTrainingJob.
    */
   @java.lang.Override
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * job in the monitored version's lineage.
    * </pre>
    *
-   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for sourceTrainingJob.
    */
   @java.lang.Override
@@ -195,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * dataset, for example a fresh export.
    * </pre>
    *
-   * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+   * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The datasetPath.
    */
   @java.lang.Override
@@ -217,7 +217,7 @@ private static final long serialVersionUID = 0L;
    * dataset, for example a fresh export.
    * </pre>
    *
-   * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+   * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for datasetPath.
    */
   @java.lang.Override
@@ -667,7 +667,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the cooldown field is set.
      */
     public boolean hasCooldown() {
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The cooldown.
      */
     public com.google.protobuf.Duration getCooldown() {
@@ -695,7 +695,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCooldown(com.google.protobuf.Duration value) {
       if (cooldownBuilder_ == null) {
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCooldown(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeCooldown(com.google.protobuf.Duration value) {
       if (cooldownBuilder_ == null) {
@@ -761,7 +761,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearCooldown() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getCooldownBuilder() {
       bitField0_ |= 0x00000001;
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getCooldownOrBuilder() {
       if (cooldownBuilder_ != null) {
@@ -808,7 +808,7 @@ private static final long serialVersionUID = 0L;
      * hour.
      * </pre>
      *
-     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+     * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -831,7 +831,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
-     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The aliasOnSuccess.
      */
     public java.lang.String getAliasOnSuccess() {
@@ -852,7 +852,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
-     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for aliasOnSuccess.
      */
     public com.google.protobuf.ByteString
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
-     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The aliasOnSuccess to set.
      * @return This builder for chaining.
      */
@@ -892,7 +892,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
-     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAliasOnSuccess() {
@@ -907,7 +907,7 @@ private static final long serialVersionUID = 0L;
      * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
-     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for aliasOnSuccess to set.
      * @return This builder for chaining.
      */
@@ -928,7 +928,7 @@ private static final long serialVersionUID = 0L;
      * job in the monitored version's lineage.
      * </pre>
      *
-     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The sourceTrainingJob.
      */
     public java.lang.String getSourceTrainingJob() {
@@ -949,7 +949,7 @@ private static final long serialVersionUID = 0L;
      * job in the monitored version's lineage.
      * </pre>
      *
-     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for sourceTrainingJob.
      */
     public com.google.protobuf.ByteString
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * job in the monitored version's lineage.
      * </pre>
      *
-     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The sourceTrainingJob to set.
      * @return This builder for chaining.
      */
@@ -989,7 +989,7 @@ private static final long serialVersionUID = 0L;
      * job in the monitored version's lineage.
      * </pre>
      *
-     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSourceTrainingJob() {
@@ -1004,7 +1004,7 @@ private static final long serialVersionUID = 0L;
      * job in the monitored version's lineage.
      * </pre>
      *
-     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+     * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for sourceTrainingJob to set.
      * @return This builder for chaining.
      */
@@ -1025,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * dataset, for example a fresh export.
      * </pre>
      *
-     * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+     * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The datasetPath.
      */
     public java.lang.String getDatasetPath() {
@@ -1046,7 +1046,7 @@ private static final long serialVersionUID = 0L;
      * dataset, for example a fresh export.
      * </pre>
      *
-     * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+     * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for datasetPath.
      */
     public com.google.protobuf.ByteString
@@ -1068,7 +1068,7 @@ private static final long serialVersionUID = 0L;
      * dataset, for example a fresh export.
      * </pre>
      *
-     * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+     * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The datasetPath to set.
      * @return This builder for chaining.
      */
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * dataset, for example a fresh export.
      * </pre>
      *
-     * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+     * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDatasetPath() {
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * dataset, for example a fresh export.
      * </pre>
      *
-     * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+     * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for datasetPath to set.
      * @return This builder for chaining.
      */

@@ -14,7 +14,7 @@ public interface RetrainingConfigOrBuilder extends
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the cooldown field is set.
    */
   boolean hasCooldown();
@@ -24,7 +24,7 @@ public interface RetrainingConfigOrBuilder extends
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The cooldown.
    */
   com.google.protobuf.Duration getCooldown();
@@ -34,7 +34,7 @@ public interface RetrainingConfigOrBuilder extends
    * hour.
    * </pre>
    *
-   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown"];</code>
+   * <code>.google.protobuf.Duration cooldown = 1 [json_name = "cooldown", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getCooldownOrBuilder();
 
@@ -44,7 +44,7 @@ public interface RetrainingConfigOrBuilder extends
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
-   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The aliasOnSuccess.
    */
   java.lang.String getAliasOnSuccess();
@@ -54,7 +54,7 @@ public interface RetrainingConfigOrBuilder extends
    * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
-   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for aliasOnSuccess.
    */
   com.google.protobuf.ByteString
@@ -66,7 +66,7 @@ public interface RetrainingConfigOrBuilder extends
    * job in the monitored version's lineage.
    * </pre>
    *
-   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The sourceTrainingJob.
    */
   java.lang.String getSourceTrainingJob();
@@ -76,7 +76,7 @@ public interface RetrainingConfigOrBuilder extends
    * job in the monitored version's lineage.
    * </pre>
    *
-   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob"];</code>
+   * <code>string source_training_job = 3 [json_name = "sourceTrainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for sourceTrainingJob.
    */
   com.google.protobuf.ByteString
@@ -88,7 +88,7 @@ public interface RetrainingConfigOrBuilder extends
    * dataset, for example a fresh export.
    * </pre>
    *
-   * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+   * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The datasetPath.
    */
   java.lang.String getDatasetPath();
@@ -98,7 +98,7 @@ public interface RetrainingConfigOrBuilder extends
    * dataset, for example a fresh export.
    * </pre>
    *
-   * <code>string dataset_path = 4 [json_name = "datasetPath"];</code>
+   * <code>string dataset_path = 4 [json_name = "datasetPath", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for datasetPath.
    */
   com.google.protobuf.ByteString

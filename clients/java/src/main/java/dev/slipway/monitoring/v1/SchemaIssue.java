@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The feature concerned.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The feature concerned.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * What is wrong.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * What is wrong.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.slipway.monitoring.v1.SchemaIssueKind getKind() {
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * The number of prediction records affected.
    * </pre>
    *
-   * <code>int64 record_count = 4 [json_name = "recordCount"];</code>
+   * <code>int64 record_count = 4 [json_name = "recordCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recordCount.
    */
   @java.lang.Override
@@ -587,7 +587,7 @@ private static final long serialVersionUID = 0L;
      * The feature concerned.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The feature.
      */
     public java.lang.String getFeature() {
@@ -607,7 +607,7 @@ private static final long serialVersionUID = 0L;
      * The feature concerned.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for feature.
      */
     public com.google.protobuf.ByteString
@@ -628,7 +628,7 @@ private static final long serialVersionUID = 0L;
      * The feature concerned.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The feature to set.
      * @return This builder for chaining.
      */
@@ -645,7 +645,7 @@ private static final long serialVersionUID = 0L;
      * The feature concerned.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFeature() {
@@ -659,7 +659,7 @@ private static final long serialVersionUID = 0L;
      * The feature concerned.
      * </pre>
      *
-     * <code>string feature = 1 [json_name = "feature"];</code>
+     * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for feature to set.
      * @return This builder for chaining.
      */
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * What is wrong.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -690,7 +690,7 @@ private static final long serialVersionUID = 0L;
      * What is wrong.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * What is wrong.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -718,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * What is wrong.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -736,7 +736,7 @@ private static final long serialVersionUID = 0L;
      * What is wrong.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -752,7 +752,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -772,7 +772,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -793,7 +793,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -824,7 +824,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */
@@ -844,7 +844,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction records affected.
      * </pre>
      *
-     * <code>int64 record_count = 4 [json_name = "recordCount"];</code>
+     * <code>int64 record_count = 4 [json_name = "recordCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The recordCount.
      */
     @java.lang.Override
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction records affected.
      * </pre>
      *
-     * <code>int64 record_count = 4 [json_name = "recordCount"];</code>
+     * <code>int64 record_count = 4 [json_name = "recordCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The recordCount to set.
      * @return This builder for chaining.
      */
@@ -872,7 +872,7 @@ private static final long serialVersionUID = 0L;
      * The number of prediction records affected.
      * </pre>
      *
-     * <code>int64 record_count = 4 [json_name = "recordCount"];</code>
+     * <code>int64 record_count = 4 [json_name = "recordCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRecordCount() {

@@ -13,7 +13,7 @@ public interface SchemaIssueOrBuilder extends
    * The feature concerned.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The feature.
    */
   java.lang.String getFeature();
@@ -22,7 +22,7 @@ public interface SchemaIssueOrBuilder extends
    * The feature concerned.
    * </pre>
    *
-   * <code>string feature = 1 [json_name = "feature"];</code>
+   * <code>string feature = 1 [json_name = "feature", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for feature.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface SchemaIssueOrBuilder extends
    * What is wrong.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -42,7 +42,7 @@ public interface SchemaIssueOrBuilder extends
    * What is wrong.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.monitoring.v1.SchemaIssueKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   dev.slipway.monitoring.v1.SchemaIssueKind getKind();
@@ -52,7 +52,7 @@ public interface SchemaIssueOrBuilder extends
    * A human-readable explanation.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -61,7 +61,7 @@ public interface SchemaIssueOrBuilder extends
    * A human-readable explanation.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString
@@ -72,7 +72,7 @@ public interface SchemaIssueOrBuilder extends
    * The number of prediction records affected.
    * </pre>
    *
-   * <code>int64 record_count = 4 [json_name = "recordCount"];</code>
+   * <code>int64 record_count = 4 [json_name = "recordCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recordCount.
    */
   long getRecordCount();

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The metric, as in `MetricComparison.metric`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The metric, as in `MetricComparison.metric`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * `METRIC_UNDEFINED`).
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * `METRIC_UNDEFINED`).
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * Why, for people.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * Why, for people.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -573,7 +573,7 @@ private static final long serialVersionUID = 0L;
      * The metric, as in `MetricComparison.metric`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The metric.
      */
     public java.lang.String getMetric() {
@@ -593,7 +593,7 @@ private static final long serialVersionUID = 0L;
      * The metric, as in `MetricComparison.metric`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for metric.
      */
     public com.google.protobuf.ByteString
@@ -614,7 +614,7 @@ private static final long serialVersionUID = 0L;
      * The metric, as in `MetricComparison.metric`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The metric to set.
      * @return This builder for chaining.
      */
@@ -631,7 +631,7 @@ private static final long serialVersionUID = 0L;
      * The metric, as in `MetricComparison.metric`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMetric() {
@@ -645,7 +645,7 @@ private static final long serialVersionUID = 0L;
      * The metric, as in `MetricComparison.metric`.
      * </pre>
      *
-     * <code>string metric = 1 [json_name = "metric"];</code>
+     * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for metric to set.
      * @return This builder for chaining.
      */
@@ -666,7 +666,7 @@ private static final long serialVersionUID = 0L;
      * `METRIC_UNDEFINED`).
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -687,7 +687,7 @@ private static final long serialVersionUID = 0L;
      * `METRIC_UNDEFINED`).
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * `METRIC_UNDEFINED`).
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * `METRIC_UNDEFINED`).
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * `METRIC_UNDEFINED`).
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -762,7 +762,7 @@ private static final long serialVersionUID = 0L;
      * Why, for people.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -782,7 +782,7 @@ private static final long serialVersionUID = 0L;
      * Why, for people.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -803,7 +803,7 @@ private static final long serialVersionUID = 0L;
      * Why, for people.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -820,7 +820,7 @@ private static final long serialVersionUID = 0L;
      * Why, for people.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -834,7 +834,7 @@ private static final long serialVersionUID = 0L;
      * Why, for people.
      * </pre>
      *
-     * <code>string detail = 3 [json_name = "detail"];</code>
+     * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */

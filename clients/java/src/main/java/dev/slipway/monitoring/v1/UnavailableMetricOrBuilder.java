@@ -13,7 +13,7 @@ public interface UnavailableMetricOrBuilder extends
    * The metric, as in `MetricComparison.metric`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The metric.
    */
   java.lang.String getMetric();
@@ -22,7 +22,7 @@ public interface UnavailableMetricOrBuilder extends
    * The metric, as in `MetricComparison.metric`.
    * </pre>
    *
-   * <code>string metric = 1 [json_name = "metric"];</code>
+   * <code>string metric = 1 [json_name = "metric", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for metric.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface UnavailableMetricOrBuilder extends
    * `METRIC_UNDEFINED`).
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -44,7 +44,7 @@ public interface UnavailableMetricOrBuilder extends
    * `METRIC_UNDEFINED`).
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface UnavailableMetricOrBuilder extends
    * Why, for people.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -64,7 +64,7 @@ public interface UnavailableMetricOrBuilder extends
    * Why, for people.
    * </pre>
    *
-   * <code>string detail = 3 [json_name = "detail"];</code>
+   * <code>string detail = 3 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString

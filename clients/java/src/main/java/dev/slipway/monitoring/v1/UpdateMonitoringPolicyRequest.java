@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the monitoringPolicy field is set.
    */
   @java.lang.Override
@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The monitoringPolicy.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder() {
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   @java.lang.Override
@@ -133,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the policy changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -195,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -680,7 +680,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the monitoringPolicy field is set.
      */
     public boolean hasMonitoringPolicy() {
@@ -692,7 +692,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The monitoringPolicy.
      */
     public dev.slipway.monitoring.v1.MonitoringPolicy getMonitoringPolicy() {
@@ -708,7 +708,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMonitoringPolicy(dev.slipway.monitoring.v1.MonitoringPolicy value) {
       if (monitoringPolicyBuilder_ == null) {
@@ -729,7 +729,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMonitoringPolicy(
         dev.slipway.monitoring.v1.MonitoringPolicy.Builder builderForValue) {
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeMonitoringPolicy(dev.slipway.monitoring.v1.MonitoringPolicy value) {
       if (monitoringPolicyBuilder_ == null) {
@@ -774,7 +774,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearMonitoringPolicy() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.MonitoringPolicy.Builder getMonitoringPolicyBuilder() {
       bitField0_ |= 0x00000001;
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder() {
       if (monitoringPolicyBuilder_ != null) {
@@ -821,7 +821,7 @@ private static final long serialVersionUID = 0L;
      * from the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+     * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.monitoring.v1.MonitoringPolicy, dev.slipway.monitoring.v1.MonitoringPolicy.Builder, dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder> 
@@ -850,7 +850,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the updateMask field is set.
      */
     public boolean hasUpdateMask() {
@@ -866,7 +866,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The updateMask.
      */
     public com.google.protobuf.FieldMask getUpdateMask() {
@@ -886,7 +886,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -911,7 +911,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(
         com.google.protobuf.FieldMask.Builder builderForValue) {
@@ -934,7 +934,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -964,7 +964,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearUpdateMask() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMask.Builder getUpdateMaskBuilder() {
       bitField0_ |= 0x00000002;
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
       if (updateMaskBuilder_ != null) {
@@ -1023,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> 
@@ -1045,7 +1045,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1103,7 +1103,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1117,7 +1117,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the policy changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1137,7 +1137,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1178,7 +1178,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1195,7 +1195,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1209,7 +1209,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

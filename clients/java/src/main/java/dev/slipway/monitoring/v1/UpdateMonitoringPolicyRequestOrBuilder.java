@@ -14,7 +14,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the monitoringPolicy field is set.
    */
   boolean hasMonitoringPolicy();
@@ -24,7 +24,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The monitoringPolicy.
    */
   dev.slipway.monitoring.v1.MonitoringPolicy getMonitoringPolicy();
@@ -34,7 +34,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy"];</code>
+   * <code>.slipway.monitoring.v1.MonitoringPolicy monitoring_policy = 1 [json_name = "monitoringPolicy", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.monitoring.v1.MonitoringPolicyOrBuilder getMonitoringPolicyOrBuilder();
 
@@ -48,7 +48,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   boolean hasUpdateMask();
@@ -62,7 +62,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   com.google.protobuf.FieldMask getUpdateMask();
@@ -76,7 +76,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder();
 
@@ -85,7 +85,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -94,7 +94,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * Optional. Why the policy changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -105,7 +105,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -114,7 +114,7 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

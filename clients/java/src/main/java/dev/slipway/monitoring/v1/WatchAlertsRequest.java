@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only alerts of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -74,7 +74,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only alerts of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
+   * <code>bool include_firing = 2 [json_name = "includeFiring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The includeFiring.
    */
   @java.lang.Override
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the afterSequence field is set.
    */
   @java.lang.Override
@@ -133,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterSequence.
    */
   @java.lang.Override
@@ -533,7 +533,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only alerts of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -553,7 +553,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only alerts of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -574,7 +574,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only alerts of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only alerts of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -605,7 +605,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only alerts of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -626,7 +626,7 @@ private static final long serialVersionUID = 0L;
      * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
+     * <code>bool include_firing = 2 [json_name = "includeFiring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The includeFiring.
      */
     @java.lang.Override
@@ -639,7 +639,7 @@ private static final long serialVersionUID = 0L;
      * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
+     * <code>bool include_firing = 2 [json_name = "includeFiring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The includeFiring to set.
      * @return This builder for chaining.
      */
@@ -656,7 +656,7 @@ private static final long serialVersionUID = 0L;
      * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
+     * <code>bool include_firing = 2 [json_name = "includeFiring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearIncludeFiring() {
@@ -675,7 +675,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the afterSequence field is set.
      */
     @java.lang.Override
@@ -690,7 +690,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The afterSequence.
      */
     @java.lang.Override
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The afterSequence to set.
      * @return This builder for chaining.
      */
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_SEQUENCE).
      * </pre>
      *
-     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAfterSequence() {

@@ -13,7 +13,7 @@ public interface WatchAlertsRequestOrBuilder extends
    * Optional. Only alerts of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -22,7 +22,7 @@ public interface WatchAlertsRequestOrBuilder extends
    * Optional. Only alerts of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface WatchAlertsRequestOrBuilder extends
    * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
+   * <code>bool include_firing = 2 [json_name = "includeFiring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The includeFiring.
    */
   boolean getIncludeFiring();
@@ -47,7 +47,7 @@ public interface WatchAlertsRequestOrBuilder extends
    * (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the afterSequence field is set.
    */
   boolean hasAfterSequence();
@@ -59,7 +59,7 @@ public interface WatchAlertsRequestOrBuilder extends
    * (INVALID_SEQUENCE).
    * </pre>
    *
-   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterSequence.
    */
   long getAfterSequence();

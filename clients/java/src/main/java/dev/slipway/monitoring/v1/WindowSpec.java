@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * The last N prediction rows.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the rowCount field is set.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * The last N prediction rows.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -120,7 +120,7 @@ private static final long serialVersionUID = 0L;
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the duration field is set.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The duration.
    */
   @java.lang.Override
@@ -147,7 +147,7 @@ private static final long serialVersionUID = 0L;
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -565,7 +565,7 @@ private static final long serialVersionUID = 0L;
      * The last N prediction rows.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the rowCount field is set.
      */
     public boolean hasRowCount() {
@@ -576,7 +576,7 @@ private static final long serialVersionUID = 0L;
      * The last N prediction rows.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The rowCount.
      */
     public long getRowCount() {
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * The last N prediction rows.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -606,7 +606,7 @@ private static final long serialVersionUID = 0L;
      * The last N prediction rows.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -625,7 +625,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the duration field is set.
      */
     @java.lang.Override
@@ -637,7 +637,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The duration.
      */
     @java.lang.Override
@@ -659,7 +659,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDuration(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearDuration() {
       if (durationBuilder_ == null) {
@@ -747,7 +747,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
       return getDurationFieldBuilder().getBuilder();
@@ -757,7 +757,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -775,7 +775,7 @@ private static final long serialVersionUID = 0L;
      * The rows received within this duration.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+     * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -13,7 +13,7 @@ public interface WindowSpecOrBuilder extends
    * The last N prediction rows.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the rowCount field is set.
    */
   boolean hasRowCount();
@@ -22,7 +22,7 @@ public interface WindowSpecOrBuilder extends
    * The last N prediction rows.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -32,7 +32,7 @@ public interface WindowSpecOrBuilder extends
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
@@ -41,7 +41,7 @@ public interface WindowSpecOrBuilder extends
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
@@ -50,7 +50,7 @@ public interface WindowSpecOrBuilder extends
    * The rows received within this duration.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration"];</code>
+   * <code>.google.protobuf.Duration duration = 2 [json_name = "duration", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();
 
