@@ -25,8 +25,8 @@ from slipway.cli.output import (
     to_dict,
     when,
 )
+from slipway.client.requests import quote
 from slipway.common.v1 import feature_pb2
-from slipway.core.filters import quoted
 from slipway.monitoring.v1 import (
     alert_pb2,
     drift_pb2,
@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     alerts.add_argument("--version", default="", help="only this version's (MODEL:NUMBER)")
     alerts.add_argument("--policy", default="", help="only this policy's")
     alerts.add_argument("--state", choices=ALERT_STATES, default=None)
-    alerts.add_argument("--kind", choices=ALERT_KINDS, default=None)
+    alerts.add_argument("--kind", action="append", choices=ALERT_KINDS, default=[])
     alerts.add_argument("--since", default=None, metavar="TIME", help="fired at or after")
     alerts.add_argument("--until", default=None, metavar="TIME", help="fired before")
     alerts.add_argument("--filter", default="", help="AIP-160 filter, e.g. 'severity = CRITICAL'")
@@ -433,22 +433,22 @@ def _watch(suite: Clients, args: argparse.Namespace) -> int:
 
 
 def _time(moment: datetime) -> str:
-    return quoted(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+    return quote(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
 def alerts_filter(args: argparse.Namespace, version: str) -> str:
     """The ListAlerts filter the flags ask for, joined with ``--filter``."""
     terms = []
     if args.model:
-        terms.append(f"model = {quoted(names.model(args.model))}")
+        terms.append(f"model = {quote(names.model(args.model))}")
     if version:
-        terms.append(f"model_version = {quoted(version)}")
+        terms.append(f"model_version = {quote(version)}")
     if args.policy:
-        terms.append(f"policy = {quoted(names.policy(args.policy))}")
+        terms.append(f"policy = {quote(names.policy(args.policy))}")
     if args.state:
         terms.append(f"state = {args.state.upper()}")
-    if args.kind:
-        terms.append(f"kind = {args.kind.upper()}")
+    if args.kind:  # any of them: OR binds tighter than AND
+        terms.append(" OR ".join(f"kind = {kind.upper()}" for kind in args.kind))
     if args.since:
         terms.append(f"fire_time >= {_time(names.moment(args.since))}")
     if args.until:
@@ -555,7 +555,7 @@ def read_policy(path: Path) -> tuple[monitoring_policy_pb2.MonitoringPolicy, lis
 
 def _policies_list(args: argparse.Namespace) -> int:
     with clients(args) as suite:
-        model = f"model = {quoted(names.model(args.model))}" if args.model else ""
+        model = f"model = {quote(names.model(args.model))}" if args.model else ""
         found = list(suite.monitoring.list_policies(filter=model))
     if args.json:
         print_json(found)

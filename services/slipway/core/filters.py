@@ -263,8 +263,3 @@ def parse_order_by(order_by: str, default: str, allowed: Sequence[str]) -> Order
     if len(keys) > MAX_ORDER_KEYS:
         raise invalid(f"at most {MAX_ORDER_KEYS} keys")
     return tuple(keys)
-
-
-def quoted(value: str) -> str:
-    """``value`` as a "quoted string" of this grammar, for a filter built in code."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -428,10 +428,10 @@ class ListMonitoringPoliciesRequest(_message.Message):
     """Optional. The `next_page_token` of a previous call with the same filter and order."""
     filter: _builtins.str
     """Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-    `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
-    `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-    `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-    `model = "models/fruit" AND create_time > "2025-01-01T00:00:00Z"`.
+    `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+    of `= != < <= > >=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+    `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+    RFC 3339 time. For example `model = "models/fruit" AND create_time > "2025-01-01T00:00:00Z"`.
     """
     order_by: _builtins.str
     """Optional. The order (AIP-132): comma-separated keys among `name` (the default),
@@ -667,13 +667,14 @@ class ListAlertsRequest(_message.Message):
     """Optional. The `next_page_token` of a previous call with the same filter and order."""
     filter: _builtins.str
     """Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-    `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
-    `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-    `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-    AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-    `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+    `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+    of `= != < <= > >=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+    names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+    `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+    `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+    RFC 3339 time. For example
     `model = "models/fruit" AND state = FIRING` or
-    `kind = DATA_DRIFT AND fire_time >= "2025-01-01T00:00:00Z"`.
+    `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time >= "2025-01-01T00:00:00Z"`.
     """
     order_by: _builtins.str
     """Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and

@@ -115,13 +115,14 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+   * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+   * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+   * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+   * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+   * RFC 3339 time. For example
    * `model = "models/fruit" AND state = FIRING` or
-   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+   * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -143,13 +144,14 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+   * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+   * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+   * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+   * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+   * RFC 3339 time. For example
    * `model = "models/fruit" AND state = FIRING` or
-   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+   * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -765,13 +767,14 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+     * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+     * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+     * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+     * RFC 3339 time. For example
      * `model = "models/fruit" AND state = FIRING` or
-     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+     * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -792,13 +795,14 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+     * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+     * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+     * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+     * RFC 3339 time. For example
      * `model = "models/fruit" AND state = FIRING` or
-     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+     * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -820,13 +824,14 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+     * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+     * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+     * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+     * RFC 3339 time. For example
      * `model = "models/fruit" AND state = FIRING` or
-     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+     * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -844,13 +849,14 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+     * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+     * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+     * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+     * RFC 3339 time. For example
      * `model = "models/fruit" AND state = FIRING` or
-     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+     * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -865,13 +871,14 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
-     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
-     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
-     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model`, `model_version`, `policy` (quoted resource
+     * names), `state` (`FIRING` or `RESOLVED`), `kind` (an AlertKind without its prefix, such as
+     * `DATA_DRIFT`), `severity` (an AlertSeverity without its prefix, such as `CRITICAL`),
+     * `training_job`, and `fire_time`, `update_time` and `resolve_time` compared with a quoted
+     * RFC 3339 time. For example
      * `model = "models/fruit" AND state = FIRING` or
-     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
+     * `kind = DATA_DRIFT OR kind = PERFORMANCE AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 10 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -115,10 +115,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+   * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+   * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+   * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -140,10 +140,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+   * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+   * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+   * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -759,10 +759,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+     * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+     * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -783,10 +783,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+     * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+     * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -808,10 +808,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+     * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+     * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -829,10 +829,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+     * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+     * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -847,10 +847,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
-     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
-     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
-     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
-     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160), where `op` is one
+     * of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`, `model` (for example `model = "models/fruit"`),
+     * `created_by` (`=` and `!=` only), and `create_time` and `update_time` compared with a quoted
+     * RFC 3339 time. For example `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
