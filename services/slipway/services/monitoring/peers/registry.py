@@ -188,6 +188,8 @@ class RegistryReferenceSource:
                     page_size=1,
                     filter="state = READY",
                     order_by="version_number desc",
+                    # A List's default (BASIC) view leaves out the signature read here.
+                    view=model_version_pb2.MODEL_VERSION_VIEW_FULL,
                 ),
                 metadata=self._metadata(),
                 timeout=CALL_TIMEOUT,
