@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from slipway.core import idempotency
 from slipway.core.db import Database
-from slipway.core.idempotency import IdempotencyKey, key_for, mutation
+from slipway.core.idempotency import IdempotencyKey, RequestIdReusedError, key_for, mutation
 
 KEY = IdempotencyKey("registry", "CreateModel", "req-1", "alice")
 
@@ -59,3 +61,23 @@ def test_another_caller_with_the_same_request_id_is_another_request(
     other = IdempotencyKey(KEY.service, KEY.method, KEY.request_id, "bob")
     with mutation(migrated_db, other) as (_, call):
         assert call.answered is None
+
+
+def test_a_digest_unknown_on_either_side_matches_and_a_different_one_is_refused(
+    migrated_db: Database,
+) -> None:
+    with mutation(migrated_db, KEY) as (_, call):  # stored without a digest (an older record)
+        call.remember(model_id="m1")
+    with mutation(migrated_db, dataclasses.replace(KEY, digest="a" * 64)) as (_, retry):
+        assert retry.answered == {"model_id": "m1"}
+
+    digested = dataclasses.replace(KEY, request_id="req-2", digest="a" * 64)
+    with mutation(migrated_db, digested) as (_, call):
+        call.remember(model_id="m2")
+    for same in (digested, dataclasses.replace(digested, digest="")):
+        with mutation(migrated_db, same) as (_, retry):
+            assert retry.answered == {"model_id": "m2"}
+    other = dataclasses.replace(digested, digest="b" * 64)
+    with pytest.raises(RequestIdReusedError) as caught, mutation(migrated_db, other):
+        pass
+    assert caught.value.reason == "REQUEST_ID_REUSED"

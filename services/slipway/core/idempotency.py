@@ -15,6 +15,12 @@ Typical use in a domain service (``mutation`` opens the unit of work and looks t
         call.remember(model_id=model.model_id)
         return model
 
+A retry is the same request: the first call's request digest (``slipway.core.context.
+request_digest``, the sha256 of the request message) is stored with its answer, and a later call
+with the same key but another digest is refused (INVALID_ARGUMENT ``REQUEST_ID_REUSED``) rather
+than answered with a result that belongs to another request. Client-streaming calls (uploads)
+have no digest; records stored before digests were kept have none either, and match any request.
+
 When two identical requests race, the second `remember` raises `DuplicateRequestError` and its
 unit of work rolls back; answering it with `find` in a new unit of work returns the first result.
 """
@@ -24,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,8 +38,9 @@ from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstrai
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from slipway.core.context import request_digest
 from slipway.core.db import Database
-from slipway.core.errors import AbortedError, InvalidArgumentError
+from slipway.core.errors import AbortedError, FieldViolation, InvalidArgumentError
 from slipway.core.reasons import Reason
 from slipway.core.request_ids import REQUEST_ID_RULE, request_id_fits
 from slipway.core.tables import Base, UtcDateTime
@@ -43,6 +50,7 @@ __all__ = [
     "IdempotencyKey",
     "IdempotencyRecord",
     "Mutation",
+    "RequestIdReusedError",
     "find",
     "find_record",
     "key_for",
@@ -64,6 +72,9 @@ class IdempotencyKey:
     """The client's `request_id` (a UUID by convention)."""
     principal: str
     """Who called: the same request id from another caller is a different request."""
+    digest: str = field(default="", compare=False)
+    """sha256 of the request message ("" when unknown): not part of the key, but what a retry
+    must match."""
 
 
 def key_for(service: str, method: str, request_id: str, principal: str) -> IdempotencyKey | None:
@@ -76,7 +87,7 @@ def key_for(service: str, method: str, request_id: str, principal: str) -> Idemp
         raise InvalidArgumentError.for_field(
             "request_id", REQUEST_ID_RULE, reason=Reason.INVALID_REQUEST_ID
         )
-    return IdempotencyKey(service, method, request_id, principal)
+    return IdempotencyKey(service, method, request_id, principal, request_digest())
 
 
 class DuplicateRequestError(AbortedError):
@@ -110,6 +121,32 @@ class IdempotencyRecord(Base):
     """Full protobuf name of the stored message, e.g. `slipway.registry.v1.Model`."""
     response: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """sha256 (hex) of the first call's request; None when it was not known (migration 0010)."""
+
+
+class RequestIdReusedError(InvalidArgumentError):
+    """The request id of an earlier, different request by the same caller to the same method."""
+
+    def __init__(self, key: IdempotencyKey) -> None:
+        description = (
+            f"{key.request_id!r} was used before for a different {key.method} request; "
+            "a new request needs a new request_id"
+        )
+        super().__init__(
+            f"request_id: {description}",
+            reason=Reason.REQUEST_ID_REUSED,
+            metadata={"request_id": key.request_id},
+            field_violations=[FieldViolation("request_id", description)],
+        )
+        self.key = key
+
+
+def _same_request(record: IdempotencyRecord, key: IdempotencyKey) -> IdempotencyRecord:
+    """``record``, unless it answered another request than ``key``'s (both digests known)."""
+    if record.request_digest and key.digest and record.request_digest != key.digest:
+        raise RequestIdReusedError(key)
+    return record
 
 
 def _matching(key: IdempotencyKey) -> tuple[ColumnElement[bool], ...]:
@@ -122,13 +159,17 @@ def _matching(key: IdempotencyKey) -> tuple[ColumnElement[bool], ...]:
 
 
 def find_record(session: Session, key: IdempotencyKey) -> IdempotencyRecord | None:
-    """The stored record for `key` (with its response type and time), or None."""
-    return session.scalars(select(IdempotencyRecord).where(*_matching(key))).one_or_none()
+    """The stored record for `key` (with its response type and time), or None; a record of a
+    different request with the same key is ``RequestIdReusedError``."""
+    record = session.scalars(select(IdempotencyRecord).where(*_matching(key))).one_or_none()
+    return None if record is None else _same_request(record, key)
 
 
 def find(session: Session, key: IdempotencyKey) -> bytes | None:
-    """The serialized response remembered for `key`, or None when this is a first call."""
-    return session.scalars(select(IdempotencyRecord.response).where(*_matching(key))).one_or_none()
+    """The serialized response remembered for `key`, or None when this is a first call; a
+    different request with the same key is ``RequestIdReusedError``."""
+    record = find_record(session, key)
+    return None if record is None else record.response
 
 
 def find_json(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | None:
@@ -165,6 +206,7 @@ def remember(session: Session, key: IdempotencyKey, response_type: str, response
         response_type=response_type,
         response=response,
         created_at=datetime.now(UTC),
+        request_digest=key.digest or None,
     )
     session.add(record)
     try:

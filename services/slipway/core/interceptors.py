@@ -172,6 +172,7 @@ class RequestContextInterceptor(_WrappingInterceptor):
         request_id = (given or "").strip()[:MAX_REQUEST_ID_LENGTH] or os.urandom(16).hex()
         call_context.set_request_id(request_id)
         call_context.set_principal(ANONYMOUS)
+        call_context.set_request(request)
         ctx.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
         yield
 

@@ -142,6 +142,12 @@ class Reason(StrEnum):
         "ABORTED",
         "A concurrent call with the same request_id was answered first; retry to get its answer.",
     )
+    REQUEST_ID_REUSED = (
+        "REQUEST_ID_REUSED",
+        "INVALID_ARGUMENT",
+        "request_id was sent before with a different request by the same caller to the same "
+        "method; a new request needs a new request_id.",
+    )
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE", "INVALID_ARGUMENT", "page_size is negative."
     INVALID_PAGE_TOKEN = (
         "INVALID_PAGE_TOKEN",

@@ -324,6 +324,35 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
 }
 """``/package.Service/Method`` -> the reasons its own logic sends (beyond ``EDGE_REASONS``)."""
 
+IDEMPOTENT_MUTATIONS: frozenset[str] = frozenset(
+    {
+        "/slipway.registry.v1.RegistryService/CreateModel",
+        "/slipway.registry.v1.RegistryService/UpdateModel",
+        "/slipway.registry.v1.RegistryService/DeleteModel",
+        "/slipway.registry.v1.RegistryService/UpdateModelVersion",
+        "/slipway.registry.v1.RegistryService/ArchiveModelVersion",
+        "/slipway.registry.v1.RegistryService/SetModelAlias",
+        "/slipway.registry.v1.RegistryService/DeleteModelAlias",
+        "/slipway.training.v1.TrainingService/CreateTrainingJob",
+        "/slipway.training.v1.TrainingService/CancelTrainingJob",
+        "/slipway.monitoring.v1.MonitoringService/IngestGroundTruth",
+        "/slipway.monitoring.v1.MonitoringService/CreateMonitoringPolicy",
+        "/slipway.monitoring.v1.MonitoringService/UpdateMonitoringPolicy",
+        "/slipway.monitoring.v1.MonitoringService/DeleteMonitoringPolicy",
+    }
+)
+"""The unary mutations with a ``request_id``: each refuses one reused for another request
+(``slipway.core.idempotency``)."""
+RPC_REASONS = {
+    method: reasons | {R.REQUEST_ID_REUSED, R.INVALID_REQUEST_ID}
+    if method in IDEMPOTENT_MUTATIONS
+    else reasons
+    for method, reasons in {
+        **{m: frozenset[Reason]() for m in IDEMPOTENT_MUTATIONS},
+        **RPC_REASONS,
+    }.items()
+}
+
 _noted: set[tuple[str, str, str]] = set()
 
 
