@@ -46,12 +46,14 @@ format training registers since the reference stopped being a 1000-row sample:
   (NaN for a missing float), booleans ``bool``, text ``string`` with nulls where missing.
 * schema metadata ``slipway.reference``, JSON: the column names, the real row counts of the
   training and holdout splits the samples were drawn from, and per feature a ``sketch`` of the
-  whole training column (``feature_sketch``: present and missing counts and the number of
-  distinct values; for numbers 101 quantiles, a 100-bin histogram, mean and standard deviation,
-  and the exact count of every value when there are at most ``MAX_SKETCH_VALUES`` of them; for
-  text the exact count of every category, up to ``MAX_SKETCH_CATEGORIES``). ``ColumnSketch``
-  reads one back, checked; sketches written before the mean, the standard deviation, the
-  distinct count and the value counts were kept lack them (None).
+  whole column (both splits; files written before the holdout joined monitoring's data
+  reference sketched the training split alone) (``feature_sketch``: present and missing counts
+  and the number of distinct values; for numbers 101 quantiles, a 100-bin histogram, mean and
+  standard deviation, and the exact count of every value when there are at most
+  ``MAX_SKETCH_VALUES`` of them; for text the exact count of every category, up to
+  ``MAX_SKETCH_CATEGORIES``). ``ColumnSketch`` reads one back, checked; sketches written before
+  the mean, the standard deviation, the distinct count and the value counts were kept lack them
+  (None).
 
 ``read_reference`` reads either format (by the file's first bytes): a ``.npz`` sample of a version
 registered before the Parquet files has no holdout rows, no sketches and row count 0 (unknown).
