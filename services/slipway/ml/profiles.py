@@ -46,12 +46,14 @@ format training registers since the reference stopped being a 1000-row sample:
   (NaN for a missing float), booleans ``bool``, text ``string`` with nulls where missing.
 * schema metadata ``slipway.reference``, JSON: the column names, the real row counts of the
   training and holdout splits the samples were drawn from, and per feature a ``sketch`` of the
-  whole training column (``feature_sketch``: present and missing counts and the number of
-  distinct values; for numbers 101 quantiles, a 100-bin histogram, mean and standard deviation,
-  and the exact count of every value when there are at most ``MAX_SKETCH_VALUES`` of them; for
-  text the exact count of every category, up to ``MAX_SKETCH_CATEGORIES``). ``ColumnSketch``
-  reads one back, checked; sketches written before the mean, the standard deviation, the
-  distinct count and the value counts were kept lack them (None).
+  whole column (both splits; files written before the holdout joined monitoring's data
+  reference sketched the training split alone) (``feature_sketch``: present and missing counts
+  and the number of distinct values; for numbers 101 quantiles, a 100-bin histogram, mean and
+  standard deviation, and the exact count of every value when there are at most
+  ``MAX_SKETCH_VALUES`` of them; for text the exact count of every category, up to
+  ``MAX_SKETCH_CATEGORIES``). ``ColumnSketch`` reads one back, checked; sketches written before
+  the mean, the standard deviation, the distinct count and the value counts were kept lack them
+  (None).
 
 ``read_reference`` reads either format (by the file's first bytes): a ``.npz`` sample of a version
 registered before the Parquet files has no holdout rows, no sketches and row count 0 (unknown).
@@ -218,6 +220,46 @@ def _categories(present: npt.NDArray[Any]) -> tuple[tuple[str, int], ...]:
     return tuple((str(unique[i]), int(counts[i])) for i in order)
 
 
+def sorted_histogram(
+    ordered: npt.NDArray[np.float64], bins: int, low: float, high: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """``np.histogram(values, bins, range=(low, high))`` of values already sorted, all within
+    the range: the same edges, and the same counts (a value belongs to the bin whose left edge
+    it is at or above and whose right edge it is below, the last bin's right edge included, as
+    numpy settles a value its arithmetic puts on the wrong side of an edge), from one binary
+    search per edge instead of a pass over every value."""
+    edges = np.histogram_bin_edges(ordered[:0], bins, range=(low, high))
+    below = np.searchsorted(ordered, edges[1:-1], side="left")
+    counts = np.diff(np.concatenate(([0], below, [len(ordered)]))).astype(np.int64)
+    return counts, edges
+
+
+def sorted_quantiles(
+    ordered: npt.NDArray[np.float64], quantiles: tuple[float, ...]
+) -> npt.NDArray[np.float64]:
+    """``np.quantile(ordered, quantiles)`` (its default, linear method) of values already
+    sorted, with numpy's arithmetic step by step (so the same figures), without the partition
+    numpy makes of every value even when they are in order."""
+    count = len(ordered)
+    q = np.asarray(quantiles, dtype=np.float64)
+    virtual = (count - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= count - 1
+    previous[above] = -1
+    following[above] = -1
+    below = virtual < 0
+    previous[below] = 0
+    following[below] = 0
+    gamma = np.asarray(virtual - previous, dtype=np.float64)
+    a = ordered[previous.astype(np.intp)]
+    b = ordered[following.astype(np.intp)]
+    diff = np.subtract(b, a)
+    result = np.asarray(np.add(a, diff * gamma))
+    np.subtract(b, diff * (1 - gamma), out=result, where=gamma >= 0.5, casting="unsafe")
+    return result
+
+
 def feature_stats(
     name: str,
     values: npt.NDArray[Any],
@@ -256,7 +298,7 @@ def feature_stats(
     stats: dict[str, Any] = {}
     if ordered is not None and len(ordered) > 0 and given != "categorical":
         low, high = float(ordered[0]), float(ordered[-1])
-        counts, edges = np.histogram(present_numbers, bins=HISTOGRAM_BINS, range=(low, high))
+        counts, edges = sorted_histogram(ordered, HISTOGRAM_BINS, low, high)
         stats = {
             "mean": float(present_numbers.mean()),
             "std": float(present_numbers.std(ddof=1)) if len(present_numbers) > 1 else 0.0,
@@ -264,7 +306,7 @@ def feature_stats(
             "max": high,
             "quantiles": tuple(
                 (p, float(q))
-                for p, q in zip(QUANTILES, np.quantile(ordered, QUANTILES), strict=True)
+                for p, q in zip(QUANTILES, sorted_quantiles(ordered, QUANTILES), strict=True)
             ),
             "histogram": Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
         }

@@ -157,23 +157,24 @@ async def test_a_large_training_set_is_the_reference_and_flags_no_unchanged_feat
     service_token_file: Path,
 ) -> None:
     # 200k rows: 160k to train on, of which the reference keeps a uniform 100k (the default
-    # setting); 40k holdout rows, of which it keeps all.
+    # setting); 40k holdout rows, of which it keeps all (the prediction reference), and 25k in
+    # the data reference (both splits, at the training split's sampling rate).
     trained = _train(tmp_path, _logistic(), rows=200_000, sample_rows=DEFAULT_SAMPLE_ROWS)
     assert trained.outcome.profile_row_count == 160_000
     report = await _serve_unchanged_traffic(
         migrated_db, tmp_path, tokens_file, tokens, registry, service_token_file, "wide", trained
     )
 
-    # The report says what the reference is: 100k rows (of 160k training rows that nobody
-    # vouches for: the version is self-reported).
-    assert (report.reference_row_count, report.reference_sample_row_count) == (100_000, 100_000)
+    # The report says what the reference is: 125k rows (of 200k rows that nobody vouches for:
+    # the version is self-reported).
+    assert (report.reference_row_count, report.reference_sample_row_count) == (125_000, 125_000)
     features = {f.feature: f for f in report.data_drift.features}
     assert list(features) == list(FEATURES)
     # The method of a large reference (Evidently's rule).
     assert {f.method for f in features.values()} == {drift_pb2.DRIFT_METHOD_WASSERSTEIN}
     scores = {name: round(f.score, 4) for name, f in features.items()}
     assert not any(f.drifted for f in features.values()), scores
-    assert all(f.reference.count == 100_000 for f in features.values())
+    assert all(f.reference.count == 125_000 for f in features.values())
     # Prediction drift against the model's outputs on the holdout rows.
     outputs = {f.feature: f for f in report.prediction_drift.features}
     assert set(outputs) == {"predict", "predict_proba[no]", "predict_proba[yes]"}
@@ -205,7 +206,7 @@ async def test_an_unconstrained_tree_model_shows_no_prediction_drift_on_fresh_da
         migrated_db, tmp_path, tokens_file, tokens, registry, service_token_file, "forest", trained
     )
 
-    assert report.reference_row_count == 8_000
+    assert report.reference_row_count == 10_000  # both splits: 8000 + 2000
     outputs = {f.feature: f for f in report.prediction_drift.features}
     scores = {name: (f.method, round(f.score, 4)) for name, f in outputs.items()}
     assert not any(f.drifted for f in outputs.values()), scores

@@ -156,8 +156,9 @@ async def test_a_self_reported_reference_stands_for_its_sample_rows_only(
     registry: Registry,
     service_token_file: Path,
 ) -> None:
-    # 5000 rows: 4000 to train on, of which the reference keeps 500; the version's profile
-    # (and the file's metadata) claim the 4000.
+    # 5000 rows: 4000 to train on, of which the reference keeps 500, and 1000 holdout rows, of
+    # which it keeps 500 (thinned to 125 in the data reference: one sampling rate for both);
+    # the version's profile (and the file's metadata) claim the 4000 and the 1000.
     trained = _train(tmp_path, rows=5_000, sample_rows=500)
     assert trained.outcome.profile_row_count == 4_000
     number = await register(registry, service_token_file, "claimed", trained)
@@ -175,8 +176,8 @@ async def test_a_self_reported_reference_stands_for_its_sample_rows_only(
     ) as monitoring:
         report = await monitoring.report(version.name)
 
-    # Nobody vouches for the 4000: the drift methods are chosen for the 500 rows there are.
-    assert (report.reference_row_count, report.reference_sample_row_count) == (500, 500)
+    # Nobody vouches for the 5000: the drift methods are chosen for the 625 rows there are.
+    assert (report.reference_row_count, report.reference_sample_row_count) == (625, 625)
 
 
 async def test_a_reference_that_is_no_reference_file_is_refused_not_internal(

@@ -14,7 +14,7 @@ from scipy.spatial.distance import jensenshannon
 from sklearn.metrics import accuracy_score
 
 from slipway.core.db import Database
-from slipway.ml.profiles import read_reference, read_sample
+from slipway.ml.profiles import read_reference
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from support.monitoring import FEATURES, Fruit, running_monitoring, scored_records, traffic
@@ -57,13 +57,17 @@ async def test_a_report_compares_the_window_with_the_registered_reference(
         assert report.window.row_count == 600
         assert report.window.sample_row_count == 600
         assert report.sufficient_samples
-        sample, _ = read_sample(fruit.trained.folder / fruit.trained.outcome.sample.filename)
-        # A training set smaller than the sample is whole in it.
-        assert report.reference_row_count == len(sample["size"])
+        both = read_reference(fruit.trained.folder / fruit.trained.outcome.sample.filename)
+        # The data reference is both splits, each smaller than its sample bound, so whole.
+        sample = {
+            name: np.concatenate([both.columns[name], both.holdout_columns[name]])
+            for name in FEATURES
+        }
+        assert report.reference_row_count == len(sample["size"]) == 1500
         assert report.reference_sample_row_count == len(sample["size"])
         by_name = {f.feature: f for f in report.data_drift.features}
         assert list(by_name) == list(FEATURES)
-        # 1200 training rows: the large-reference defaults, with exactly scipy's statistics.
+        # 1500 rows: the large-reference defaults, with exactly scipy's statistics.
         assert report.reference_row_count > 1000
         for name in ("size", "weight"):
             reference = _present(sample[name])

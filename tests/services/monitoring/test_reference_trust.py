@@ -15,7 +15,9 @@ from slipway.services.monitoring.domain.reference import FeatureRef, VersionFact
 FEATURE = FeatureRef("x", "numeric", "FP64", frozenset(), None, None, 0.0)
 
 
-@pytest.mark.parametrize(("verified", "rows"), [(True, 4_000), (False, 500)])
+# Both splits are the data reference: 500 of 4000 training rows (1 in 8) and 200 of 1000
+# holdout rows, thinned to 125 (1 in 8 too).
+@pytest.mark.parametrize(("verified", "rows"), [(True, 5_000), (False, 625)])
 def test_claimed_row_counts_count_only_for_a_verified_version(
     tmp_path: Path, verified: bool, rows: int
 ) -> None:
@@ -44,4 +46,4 @@ def test_claimed_row_counts_count_only_for_a_verified_version(
         verified=verified,
     )
     reference = build_reference(facts, sample_file=path, model_file=None)
-    assert (reference.row_count, reference.sample_rows) == (rows, 500)
+    assert (reference.row_count, reference.sample_rows) == (rows, 625)

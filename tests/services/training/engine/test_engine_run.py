@@ -322,8 +322,8 @@ def test_a_path_outside_the_root_fails_even_without_validation(data_root, tmp_pa
 
 
 def test_the_reference_file_keeps_bounded_training_and_holdout_samples(data_root, tmp_path):
-    """The sample bound applies to each split; the real counts and the whole training column's
-    sketches are kept whatever the bound."""
+    """The sample bound applies to each split; the real counts and the sketches of the whole
+    columns (both splits) are kept whatever the bound."""
     out = tmp_path / "out"
     outcome = train(PEOPLE_JOB, data_root=data_root, out_dir=out, progress=lambda p: None)
     whole = read_reference(out / outcome.sample.filename)
@@ -348,11 +348,10 @@ def test_the_reference_file_keeps_bounded_training_and_holdout_samples(data_root
         whole.row_count,
         whole.holdout_row_count,
     )
-    # The sketches describe the whole training split, not the 20 rows.
+    # The sketches describe the whole training data, both splits, not the 20 rows of each.
+    both = whole.row_count + whole.holdout_row_count
     city = reference.sketches["city"]
-    assert sum(count for _, count in city["categories"]) + city["missing_count"] == whole.row_count
+    assert sum(count for _, count in city["categories"]) + city["missing_count"] == both
     assert reference.sketches["city"] == whole.sketches["city"]
-    assert reference.sketches["age"]["count"] + reference.sketches["age"]["missing_count"] == (
-        whole.row_count
-    )
+    assert reference.sketches["age"]["count"] + reference.sketches["age"]["missing_count"] == both
     assert len(reference.sketches["age"]["quantiles"]) == 101

@@ -71,21 +71,33 @@ class Estimators:
 
 _cache: OrderedDict[int, tuple[Reference, Estimators]] = OrderedDict()
 _lock = threading.Lock()
+# One fit at a time: a report asks for its reference's estimators from two threads at once (the
+# multivariate drift and the performance estimate); the second waits for the first's fit
+# instead of making the same one beside it.
+_fitting = threading.Lock()
+
+
+def _cached(reference: Reference) -> Estimators | None:
+    with _lock:
+        hit = _cache.get(id(reference))
+        if hit is not None and hit[0] is reference:
+            _cache.move_to_end(id(reference))
+            return hit[1]
+    return None
 
 
 def estimators_for(reference: Reference) -> Estimators:
     """The estimators of ``reference``, fitted on first use."""
-    key = id(reference)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is reference:
-            _cache.move_to_end(key)
-            return hit[1]
-    fitted = _fit(reference)
-    with _lock:
-        _cache[key] = (reference, fitted)  # holding the reference keeps its id unique
-        while len(_cache) > CACHED_REFERENCES:
-            _cache.popitem(last=False)
+    if (hit := _cached(reference)) is not None:
+        return hit
+    with _fitting:
+        if (hit := _cached(reference)) is not None:
+            return hit
+        fitted = _fit(reference)
+        with _lock:
+            _cache[id(reference)] = (reference, fitted)  # holding it keeps its id unique
+            while len(_cache) > CACHED_REFERENCES:
+                _cache.popitem(last=False)
     return fitted
 
 

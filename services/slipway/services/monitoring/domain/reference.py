@@ -3,27 +3,34 @@ registered with it (signature, holdout metrics, reference profile, the reference
 model's own outputs on the file's rows.
 
 The reference file (``slipway.ml.profiles.read_reference``) holds a uniform sample of the training
-rows (by default up to 100k) and one of the holdout rows. The training rows are the reference of
-data drift, their target the reference of target drift. The model's predictions on the holdout
-rows are the reference of prediction drift: on its own training rows a model that fits them
-closely (an unconstrained tree) is overconfident, and fresh data would always look drifted.
-A version registered before the reference files has a ``.npz`` sample of at most 1000 training
-rows and no holdout rows: its prediction reference is then the model's outputs on that sample.
+rows (by default up to 100k) and one of the holdout rows. The whole training data, both splits,
+is the reference of data drift, and its target the reference of target drift: the holdout rows
+are data the model was trained for as much as the others, and leaving them out would compare
+live traffic with 80% of what is known. The two samples are joined as one uniform sample of
+both splits (``_whole_data``: when they were drawn at different rates, the larger share is
+thinned to the smaller). The model's predictions on the holdout rows alone are the reference of
+prediction drift: on its own training rows a model that fits them closely (an unconstrained
+tree) is overconfident, and fresh data would always look drifted. A version registered before
+the reference files has a ``.npz`` sample of at most 1000 training rows and no holdout rows: its
+prediction reference is then the model's outputs on that sample. A version whose sketches were
+made of the training split only (registered before the holdout joined the data reference) keeps
+the training split alone as its data reference, so that its sample and its sketches agree.
 
-The real size of each reference (``row_count``: the training rows; ``output_row_count``: the
-holdout rows, or the training rows when the outputs come from them) chooses the drift method
+The real size of each reference (``row_count``: the rows of both splits, or of the training
+split alone as above; ``output_row_count``: the holdout rows, or the training rows when the
+outputs come from them) chooses the drift method
 (``reports``), as Evidently chooses it from the reference data it is given, whatever the number
 of sample rows the statistic is computed on. Those sizes are claims of whoever registered the
 version: they are believed only when its lineage is verified (the training service registered
 it for its job); any other version's reference stands for its sample rows alone, so an uploader
 cannot make a small sample pass for a large training set.
 
-The training rows of the file are a sample (by default of up to 100k rows); training also keeps
-a sketch of each whole training column (``slipway.ml.profiles.feature_sketch``): its counts,
-quantiles, histogram, mean, and the exact count of every category (or of every value of a
+The rows of the file are samples (by default of up to 100k rows each); training also keeps a
+sketch of each whole column of the training data (``slipway.ml.profiles.feature_sketch``): its
+counts, quantiles, histogram, mean, and the exact count of every category (or of every value of a
 numeric column with few of them). The reference keeps them (``sketches``) where they can be
-believed and compared: for a verified version, when the sketch holds as many rows as the
-training set, and when it reads the values as the feature's data type does (text for
+believed and compared: for a verified version, when the sketch holds as many rows as the data
+reference stands for, and when it reads the values as the feature's data type does (text for
 ``BYTES``, numbers otherwise). Reports take the reference's statistics and the tests of
 categories from them (``reports``); any other sketch is left out with a note, and the sample
 alone stands for the column.
@@ -257,11 +264,72 @@ def _read(version: str, path: Path, limits: ReferenceLimits) -> ReferenceData:
         ) from None
 
 
+def _sketched_rows(data: ReferenceData) -> int:
+    """The rows the sketches of ``data`` were made of (0: none, or not all alike)."""
+    counts = set()
+    for raw in data.sketches.values():
+        try:
+            counts.add(int(raw["count"]) + int(raw["missing_count"]))
+        except (KeyError, TypeError, ValueError):
+            return 0
+    return counts.pop() if len(counts) == 1 else 0
+
+
+def _includes_holdout(version: VersionFacts, data: ReferenceData) -> bool:
+    """Whether the data reference is both splits (module docstring): the file has holdout rows
+    of every feature, and its sketches, if believed, were made of both splits too."""
+    if not data.holdout_sample_rows or not all(
+        f.name in data.holdout_columns for f in version.features
+    ):
+        return False
+    if version.verified and data.sketches and data.holdout_row_count:
+        return _sketched_rows(data) != data.row_count  # training split only: an older file
+    return True
+
+
+def _thinned(values: npt.NDArray[Any], keep: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    return values if len(keep) == len(values) else values[keep]
+
+
+def _whole_data(
+    version: VersionFacts, data: ReferenceData
+) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[Any], int]:
+    """The training and holdout samples as one uniform sample of both splits, its target, and
+    the rows it stands for (both splits' when believed, else 0: the sample's own). A split
+    sampled at a higher rate than the other is thinned to the other's rate (seeded, so every
+    report of a version reads the same rows); samples of whole splits are joined as they are.
+    The file's row counts choose the rates even when they are not believed: a false claim can
+    only thin the sample, never make it stand for more rows."""
+    train_rows, held_rows = data.sample_rows, data.holdout_sample_rows
+    keep_train = np.arange(train_rows)
+    keep_held = np.arange(held_rows)
+    if data.row_count >= train_rows and data.holdout_row_count >= held_rows:
+        rate = min(train_rows / max(data.row_count, 1), held_rows / max(data.holdout_row_count, 1))
+        rng = np.random.default_rng(0)
+        wanted_train = min(train_rows, round(rate * data.row_count))
+        wanted_held = min(held_rows, round(rate * data.holdout_row_count))
+        if wanted_train < train_rows:
+            keep_train = np.sort(rng.choice(train_rows, wanted_train, replace=False))
+        if wanted_held < held_rows:
+            keep_held = np.sort(rng.choice(held_rows, wanted_held, replace=False))
+    rows = data.row_count + data.holdout_row_count if version.verified else 0
+    columns = {
+        name: np.concatenate(
+            [_thinned(values, keep_train), _thinned(data.holdout_columns[name], keep_held)]
+        )
+        for name, values in data.columns.items()
+        if name in data.holdout_columns
+    }
+    held_target = data.holdout_target if data.holdout_target is not None else data.target[:0]
+    target = np.concatenate([_thinned(data.target, keep_train), _thinned(held_target, keep_held)])
+    return columns, target, rows
+
+
 def _sketches(
-    version: VersionFacts, data: ReferenceData, notes: list[str]
+    version: VersionFacts, data: ReferenceData, rows: int, notes: list[str]
 ) -> dict[str, ColumnSketch]:
     """The whole-column sketches of ``data`` that can stand for the features (module
-    docstring); why the others cannot goes to ``notes``."""
+    docstring), made of ``rows`` rows; why the others cannot goes to ``notes``."""
     if not data.sketches or not version.verified:
         return {}  # a version before sketches, or whose row counts are not believed
     kept: dict[str, ColumnSketch] = {}
@@ -275,7 +343,7 @@ def _sketches(
         except (ValueError, AttributeError):
             refused.append(feature.name)
             continue
-        if sketch.count + sketch.missing_count != data.row_count or sketch.numeric == (
+        if sketch.count + sketch.missing_count != rows or sketch.numeric == (
             feature.data_type == TEXT_TYPE
         ):
             refused.append(feature.name)
@@ -309,11 +377,16 @@ def build_reference(
     holdout_columns: dict[str, npt.NDArray[Any]] = {}
     holdout_target: npt.NDArray[Any] | None = None
     sketches: dict[str, ColumnSketch] = {}
+    row_count = version.profile_row_count if version.verified else 0
     if sample_file is not None:
         data = _read(version.name, sample_file, limits)
         sample, target = data.columns, data.target
-        sketches = _sketches(version, data, notes)
         raw = {f.name: sample[f.name] for f in features if f.name in sample}
+        sketched = data.row_count  # the rows the sketches must have been made of
+        if _includes_holdout(version, data):
+            sample, target, row_count = _whole_data(version, data)
+            sketched += data.holdout_row_count
+        sketches = _sketches(version, data, sketched, notes)
         if data.holdout_sample_rows and all(f.name in data.holdout_columns for f in features):
             # The model is scored on the holdout rows, never seen in fitting (module docstring).
             raw = {f.name: data.holdout_columns[f.name] for f in features}
@@ -362,7 +435,7 @@ def build_reference(
         holdout_metrics=dict(version.holdout_metrics),
         training_job=version.training_job,
         # Unverified: the sample's own size (module docstring).
-        profile_row_count=version.profile_row_count if version.verified else 0,
+        profile_row_count=row_count,
         notes=tuple(notes),
         holdout_row_count=holdout_rows if outputs else 0,
         holdout_columns=holdout_columns if outputs else {},

@@ -157,11 +157,10 @@ class ReconstructionDrift:
     def measure(self, columns: Mapping[str, Array]) -> Reconstruction:
         raw = _encode(self._names, columns, self._fills, self._frequencies)
         rows = len(raw)
-        error = (
-            float(self._row_errors((raw - self._means) / self._scales).mean())
-            if rows
-            else float("nan")
-        )
+        # Standardised in place: the matrix is this call's own (two fewer copies of a window).
+        raw -= self._means
+        raw /= self._scales
+        error = float(self._row_errors(raw).mean()) if rows else float("nan")
         lower, upper = self.band(rows)
         return Reconstruction(error, lower, upper, self.reference_mean, self.components, rows)
 
@@ -175,7 +174,8 @@ def _standardizer(raw: Floats) -> tuple[Floats, Floats]:
 
 def _errors(pca: PCA, standardized: Floats) -> Floats:
     rebuilt = pca.inverse_transform(pca.transform(standardized))
-    return np.asarray(np.linalg.norm(standardized - rebuilt, axis=1), dtype=np.float64)
+    residual = np.subtract(standardized, rebuilt, out=rebuilt)  # no third matrix
+    return np.asarray(np.sqrt(np.einsum("ij,ij->i", residual, residual)), dtype=np.float64)
 
 
 def _held_out_errors(raw: Floats, components: int, seed: int) -> Floats:
@@ -204,8 +204,10 @@ def _encode(
     if not names:
         return np.column_stack([])  # refused as before: nothing to encode
     # One matrix, filled column by column: a list of converted columns stacked at the end
-    # copied every value three times (about a second for 1M rows of 20 features).
-    out = np.empty((len(np.asarray(columns[names[0]])), len(names)))
+    # copied every value three times (about a second for 1M rows of 20 features). Column-major,
+    # so that each column it is filled by is contiguous (row-major, every value written was a
+    # cache line of its own: most of the encoding's time).
+    out = np.empty((len(np.asarray(columns[names[0]])), len(names)), order="F")
     for j, name in enumerate(names):
         values = np.asarray(columns[name])
         column = out[:, j]

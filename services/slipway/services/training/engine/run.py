@@ -4,11 +4,11 @@
 percent that never goes down: loading 0-5, searching 5-80, fitting up to 85 (5-85 without a
 search), evaluating to 90, profiling to 95; registering (95-100) is the caller's. It writes the
 model (``model.skops``) and the reference (``reference.parquet``: bounded uniform samples of the
-training and holdout rows, with sketches of every whole training column, see
+training and holdout rows, with sketches of every whole column of both splits, see
 ``slipway.ml.profiles``) into ``out_dir`` and returns everything else in a ``TrainingOutcome``.
-Monitoring compares live inputs with the training rows and live predictions with the model's
-predictions on the holdout rows: a model that fits its training rows closely (an unconstrained
-tree) is overconfident there, and would show prediction drift on any fresh data.
+Monitoring compares live inputs with the whole training data (both splits) and live predictions
+with the model's predictions on the holdout rows: a model that fits its training rows closely
+(an unconstrained tree) is overconfident there, and would show prediction drift on any fresh data.
 
 The same spec, data and seed give the same model: the split, the search's candidates and folds,
 the sample rows and every estimator's ``random_state`` (unless the spec sets it) come from the
@@ -253,9 +253,14 @@ def _write_reference(
         holdout_columns={name: x_test[held, j] for j, name in enumerate(data.feature_names)},
         holdout_target=y_test[held],
         holdout_row_count=len(y_test),
-        # Of the whole training split, whatever the sample's size.
+        # Of the whole training data, both splits, whatever the samples' sizes: monitoring's
+        # data reference is both splits (the holdout is data the model is meant for too).
         sketches={
-            name: feature_sketch(x_train[:, j] if categorical else x_train[:, j].astype(np.float64))
+            name: feature_sketch(
+                np.concatenate([x_train[:, j], x_test[:, j]])
+                if categorical
+                else np.concatenate([x_train[:, j], x_test[:, j]]).astype(np.float64)
+            )
             for j, (name, categorical) in enumerate(
                 zip(data.feature_names, data.categorical, strict=True)
             )
