@@ -89,7 +89,8 @@ def test_the_holdout_rows_join_the_data_reference(tmp_path: Path) -> None:
     reference = _reference(path)
     assert (reference.row_count, reference.sample_rows) == (1000, 1000)
     assert _holdout_rows(reference) == HOLDOUT_ROWS
-    assert reference.target is not None and len(reference.target) == 1000
+    assert reference.target is not None
+    assert len(reference.target) == 1000
     # The sketches of both splits stand for the columns.
     assert set(reference.sketches) == {"x", "city"}
     assert reference.sketches["x"].count == 1000
