@@ -60,9 +60,8 @@ async def test_policies_ground_truth_reports_and_alerts(
             assert [p.name for p in suite.monitoring.list_policies(page_size=2)] == [
                 p.name for p in created
             ]
-            assert [p.name for p in suite.monitoring.list_policies(model="m1")] == [
-                "monitoringPolicies/p1"
-            ]
+            m1 = suite.monitoring.list_policies(filter='model = "models/m1"')
+            assert [p.name for p in m1] == ["monitoringPolicies/p1"]
             with pytest.raises(client.InvalidArgument) as invalid:
                 suite.monitoring.create_policy(policy("m9"))
             assert "monitoring_policy.model" in [v.field for v in invalid.value.field_violations]
@@ -83,10 +82,10 @@ async def test_policies_ground_truth_reports_and_alerts(
                 [client.ground_truth("not-yet-predicted", np.array([0, 2, 1]), model="iris")]
             )
             assert (labelled.matched_count, labelled.pending_count) == (0, 1)
-            report = suite.monitoring.report("models/iris@production")
+            report = suite.monitoring.compute_report("models/iris@production")
             assert report.model_version == "models/iris/versions/1"
 
-            assert list(suite.monitoring.list_alerts(model="iris")) == []
+            assert list(suite.monitoring.list_alerts(filter='model = "models/iris"')) == []
             with pytest.raises(client.NotFound):
                 suite.monitoring.get_alert("alerts/nope")
             with pytest.raises(client.DeadlineExceeded):

@@ -14,6 +14,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sqlalchemy import select
 
+from slipway.audit.v1 import audit_event_pb2
 from slipway.common.v1 import tensor_pb2
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.db import Database
@@ -123,27 +124,31 @@ async def test_logs_from_serving_are_stored_and_labels_join(
         record = prediction_record_pb2.PredictionRecord.FromString(rows[1].record)
         assert np.array_equal(np.frombuffer(record.inputs[2].raw_contents, dtype="<f8"), ROWS[:, 2])
         # Labels after the fact; one with the wrong row count is rejected.
-        late = await stub.IngestGroundTruth(
-            pb.IngestGroundTruthRequest(
-                ground_truths=[
-                    prediction_record_pb2.GroundTruth(
-                        request_id="r1", labels=labels(np.ones(len(ROWS)))
-                    ),
-                    prediction_record_pb2.GroundTruth(request_id="r2", labels=labels(np.ones(2))),
-                ],
-                request_id="labels-1",
-            ),
-            metadata=auth(tokens["developer"]),
+        labelled = pb.IngestGroundTruthRequest(
+            ground_truths=[
+                prediction_record_pb2.GroundTruth(
+                    request_id="r1", labels=labels(np.ones(len(ROWS)))
+                ),
+                prediction_record_pb2.GroundTruth(request_id="r2", labels=labels(np.ones(2))),
+            ],
+            request_id="labels-1",
         )
+        late = await stub.IngestGroundTruth(labelled, metadata=auth(tokens["developer"]))
         assert (late.matched_count, late.pending_count, late.rejected_count) == (1, 0, 1)
-        again = await stub.IngestGroundTruth(
-            pb.IngestGroundTruthRequest(request_id="labels-1"), metadata=auth(tokens["developer"])
-        )
+        again = await stub.IngestGroundTruth(labelled, metadata=auth(tokens["developer"]))
         assert (again.matched_count, again.rejected_count) == (1, 1)  # the first answer
+        # The same request id on other labels is another request: refused, not answered.
+        with pytest.raises(grpc.aio.AioRpcError) as reused:
+            await stub.IngestGroundTruth(
+                pb.IngestGroundTruthRequest(request_id="labels-1"),
+                metadata=auth(tokens["developer"]),
+            )
+        assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         with migrated_db.unit_of_work(read_only=True) as session:
             assert not list(session.scalars(select(PendingLabelRow)))
         events = await registry.audit_events(service="monitoring")
-        actions = [e.action for e in events]
+        # The refused reuse is written DENIED when its window closes, maybe later: not counted.
+        actions = [e.action for e in events if e.outcome == audit_event_pb2.AUDIT_OUTCOME_OK]
         assert "monitoring.IngestPredictions" in actions
         assert actions.count("monitoring.IngestGroundTruth") == 2
 

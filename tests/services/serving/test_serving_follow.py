@@ -58,7 +58,7 @@ def unload_request(model: str, reason: str = "") -> pb.RepositoryModelUnloadRequ
 async def delete_alias(registry: Registry, model_id: str, alias: str) -> None:
     await registry.stub.DeleteModelAlias(
         registry_pb.DeleteModelAliasRequest(
-            model=f"models/{model_id}", alias=alias, reason="test retirement"
+            name=f"models/{model_id}", alias=alias, reason="test retirement"
         ),
         metadata=registry.as_("approver"),
     )
