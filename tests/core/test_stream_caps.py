@@ -16,6 +16,8 @@ from slipway.core.stream_caps import StreamCaps, is_watch
 def test_only_slipway_watch_methods_count() -> None:
     assert is_watch("/slipway.registry.v1.RegistryService/WatchModelEvents")
     assert is_watch("/slipway.training.v1.TrainingService/WatchTrainingJob")
+    assert is_watch("/inference.GRPCInferenceService/ModelStreamInfer")
+    assert not is_watch("/inference.GRPCInferenceService/ModelInfer")
     assert not is_watch("/grpc.health.v1.Health/Watch")
     assert not is_watch("/slipway.registry.v1.RegistryService/GetModel")
 

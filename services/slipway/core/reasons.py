@@ -111,13 +111,15 @@ class Reason(StrEnum):
     TOO_MANY_WATCH_STREAMS = (
         "TOO_MANY_WATCH_STREAMS",
         "RESOURCE_EXHAUSTED",
-        "The caller already has its maximum of open Watch streams on this process; close one.",
+        "The caller already has its maximum of open Watch (or ModelStreamInfer) streams on this "
+        "process; close one.",
     )
     WATCH_STREAMS_FULL = (
         "WATCH_STREAMS_FULL",
         "RESOURCE_EXHAUSTED",
-        "This process serves its maximum of open Watch streams (for callers without a peer "
-        "role: three quarters of it, the rest is kept for peers); retry later or elsewhere.",
+        "This process serves its maximum of open Watch (or ModelStreamInfer) streams (for callers "
+        "without a peer role: three quarters of it, the rest is kept for peers); retry later or "
+        "elsewhere.",
     )
     WATCHER_BEHIND = (
         "WATCHER_BEHIND",

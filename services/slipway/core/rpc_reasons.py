@@ -343,12 +343,23 @@ IDEMPOTENT_MUTATIONS: frozenset[str] = frozenset(
 )
 """The unary mutations with a ``request_id``: each refuses one reused for another request
 (``slipway.core.idempotency``)."""
+LONG_LIVED_STREAMS: frozenset[str] = frozenset(
+    {
+        "/slipway.registry.v1.RegistryService/WatchModelEvents",
+        "/slipway.training.v1.TrainingService/WatchTrainingJob",
+        "/slipway.monitoring.v1.MonitoringService/WatchAlerts",
+        "/inference.GRPCInferenceService/ModelStreamInfer",
+    }
+)
+"""The streams counted against the open-stream caps (``slipway.core.stream_caps``)."""
+_ADDED: Mapping[frozenset[str], frozenset[Reason]] = {
+    IDEMPOTENT_MUTATIONS: frozenset({R.REQUEST_ID_REUSED, R.INVALID_REQUEST_ID}),
+    LONG_LIVED_STREAMS: frozenset({R.TOO_MANY_WATCH_STREAMS, R.WATCH_STREAMS_FULL}),
+}
 RPC_REASONS = {
-    method: reasons | {R.REQUEST_ID_REUSED, R.INVALID_REQUEST_ID}
-    if method in IDEMPOTENT_MUTATIONS
-    else reasons
+    method: reasons.union(*(added for group, added in _ADDED.items() if method in group))
     for method, reasons in {
-        **{m: frozenset[Reason]() for m in IDEMPOTENT_MUTATIONS},
+        **{m: frozenset[Reason]() for group in _ADDED for m in group},
         **RPC_REASONS,
     }.items()
 }

@@ -115,7 +115,8 @@ class ServiceSettings:
     )
     max_watch_streams: int = setting(
         256,
-        "Watch streams (WatchModelEvents, WatchTrainingJob, WatchAlerts) open at once on this "
+        "Watch streams (WatchModelEvents, WatchTrainingJob, WatchAlerts; on serving, "
+        "ModelStreamInfer streams) open at once on this "
         "process; more are refused with RESOURCE_EXHAUSTED (WATCH_STREAMS_FULL). A quarter "
         "(64 of 256) is kept for the peer roles (trainer, server, monitor, service): other "
         "principals share the other three quarters (192 of 256). Keep it below "

@@ -1,17 +1,19 @@
-"""Caps on open ``Watch…`` streams, per principal and per process.
+"""Caps on open long-lived streams (``Watch…``, and serving's ``ModelStreamInfer``), per
+principal and per process.
 
-A watch stream lasts as long as its client wants, and each holds a call slot of the server
-(``max_concurrent_rpcs``) and a place in its event feed. Without a cap, one principal opening
-thousands of them starves everyone else's calls; so each principal may hold a few, and the
-process a bounded number in all, below its call limit so unary calls always find room. A
-stream over either cap is refused with RESOURCE_EXHAUSTED before its handler runs; its slot is
-given back when the stream ends for any reason (the client cancels, the server stops, an error).
+A watch stream (or an inference stream a client pipelines requests on) lasts as long as its client
+wants, and each holds a call slot of the server (``max_concurrent_rpcs``) and a place in its event
+feed. Without a cap, one principal opening thousands of them starves everyone else's calls; so each
+principal may hold a few, and the process a bounded number in all, below its call limit so unary
+calls always find room. A stream over either cap is refused with RESOURCE_EXHAUSTED before its
+handler runs; its slot is given back when the stream ends for any reason (the client cancels, the
+server stops, an error).
 
-A quarter of the process cap (64 of the default 256) is kept for the peer roles (trainer,
-server, monitor, service): people and viewers' dashboards may hold the other three quarters,
-never the last slots, so a handful of human tokens at their per-principal cap cannot lock the
-services out of the streams they run on (serving follows the registry's events, monitoring and
-training their peers'). Peers may use any free slot, the reserved ones included.
+A quarter of the process cap (64 of the default 256) is kept for the peer roles (trainer, server,
+monitor, service): people and viewers' dashboards may hold the other three quarters, never the last
+slots, so a handful of human tokens at their per-principal cap cannot lock the services out of the
+streams they run on (serving follows the registry's events, monitoring and training their peers').
+Peers may use any free slot, the reserved ones included.
 """
 
 from __future__ import annotations
@@ -37,9 +39,16 @@ def peer_reserve(per_process: int) -> int:
     return per_process // PEER_SHARE
 
 
+LONG_LIVED_STREAMS = frozenset({"/inference.GRPCInferenceService/ModelStreamInfer"})
+"""Streams besides the ``Watch…`` methods that stay open as long as their client wants."""
+
+
 def is_watch(method: str) -> bool:
     """The long-lived streams the caps count: every Slipway service's ``Watch…`` method (the
-    health service's Watch is a probe's and is served before authentication)."""
+    health service's Watch is a probe's and is served before authentication), and the
+    inference stream (each open one holds a call slot of serving, whatever it carries)."""
+    if method in LONG_LIVED_STREAMS:
+        return True
     service, name = split_method(method)
     return service.startswith("slipway.") and name.startswith("Watch")
 
@@ -68,15 +77,15 @@ class StreamCaps:
         the principal holds a peer role and may take the slots kept for peers."""
         if self._open[principal] >= self.per_principal:
             raise ResourceExhaustedError(
-                f"{principal!r} already has {self.per_principal} open watch streams on this "
-                "server; close one first",
+                f"{principal!r} already has {self.per_principal} open watch or inference streams "
+                "on this server; close one first",
                 reason=Reason.TOO_MANY_WATCH_STREAMS,
                 metadata={"limit": str(self.per_principal)},
             )
         limit = self.per_process if peer else self.for_others
         if self.open >= self.per_process or (not peer and self._others >= self.for_others):
             raise ResourceExhaustedError(
-                f"this server already serves {limit} watch streams"
+                f"this server already serves {limit} watch or inference streams"
                 + ("" if peer else " to callers without a peer role")
                 + "; retry later",
                 reason=Reason.WATCH_STREAMS_FULL,
