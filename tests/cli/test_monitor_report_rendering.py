@@ -1,6 +1,6 @@
 """How `slipway monitor report` prints what a report says: no mean for a category (its unset
-mean reads as 0 on the wire), and a concept drift detector's statistic only where it says
-something."""
+mean reads as 0 on the wire) but its most frequent value and how many it has, and a concept drift
+detector's statistic only where it says something."""
 
 from __future__ import annotations
 
@@ -24,7 +24,14 @@ def _report(detected: bool, statistic: float) -> report_pb2.MonitoringReport:
             name="colour", count=10, categories=[feature_pb2.CategoryCount(value="red", count=10)]
         ),
         current=feature_pb2.FeatureStatistics(
-            name="colour", count=10, categories=[feature_pb2.CategoryCount(value="red", count=10)]
+            name="colour",
+            count=10,
+            distinct_count=3,
+            categories=[
+                feature_pb2.CategoryCount(value="blue", count=6),
+                feature_pb2.CategoryCount(value="red", count=3),
+                feature_pb2.CategoryCount(value="green", count=1),
+            ],
         ),
     )
     report.data_drift.features.add(
@@ -56,13 +63,18 @@ def _row(out: str, name: str) -> list[str]:
     return line.split()
 
 
-def test_a_category_shows_no_mean_and_a_number_shows_its_own(
+def test_a_category_shows_its_top_value_and_a_number_its_mean(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     show_report(_report(False, 0.0), all_features=False)
     out = capsys.readouterr().out
-    assert _row(out, "colour")[-2:] == ["n/a", "n/a"]
-    assert _row(out, "size")[-2:] == ["12.5", "0"]  # a true mean of 0 is still shown
+    assert _row(out, "colour")[-8:] == ["red", "100%,", "1", "distinct"] + [
+        "blue",
+        "60%,",
+        "3",
+        "distinct",
+    ]
+    assert _row(out, "size")[-4:] == ["mean", "12.5", "mean", "0"]  # a true 0 is still shown
 
 
 @pytest.mark.parametrize(
@@ -71,6 +83,8 @@ def test_a_category_shows_no_mean_and_a_number_shows_its_own(
         (True, 62.5, "DETECTED at 2027-01-15 08:00:00 (statistic 62.5, threshold 50)"),
         (False, 12.0, "not detected (statistic 12, threshold 50)"),
         (False, 0.0, "not detected"),
+        # Some detectors reset their statistic when they fire: a 0 there says nothing.
+        (True, 0.0, "DETECTED at 2027-01-15 08:00:00"),
     ],
 )
 def test_concept_drift_says_its_statistic_only_where_it_has_one(

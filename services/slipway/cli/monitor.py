@@ -158,10 +158,19 @@ def _method(feature: monitoring_report_pb2.FeatureDrift) -> str:
     return enum(drift_pb2.DriftMethod, feature.method, "DRIFT_METHOD_")
 
 
-def _mean(stats: feature_pb2.FeatureStatistics) -> str:
+def _summary(stats: feature_pb2.FeatureStatistics) -> str:
     """The mean where the statistics have numbers (numeric features, and 0/1 ones, whose mean is
-    the share of ones); ``n/a`` for categories, whose unset mean reads as 0 on the wire."""
-    return number(stats.mean) if stats.quantiles else "n/a"
+    the share of ones); for categories, whose unset mean reads as 0 on the wire, the most frequent
+    value with its share and how many distinct values there are."""
+    if stats.quantiles:
+        return f"mean {number(stats.mean)}"
+    if not stats.categories:
+        return "-"
+    top = stats.categories[0]
+    total = sum(c.count for c in stats.categories)
+    share = f" {top.count / total:.0%}," if total else ","
+    distinct = stats.distinct_count or len(stats.categories)
+    return f"{top.value}{share} {distinct} distinct"
 
 
 def _drift_rows(features: list[monitoring_report_pb2.FeatureDrift]) -> list[tuple[object, ...]]:
@@ -174,8 +183,8 @@ def _drift_rows(features: list[monitoring_report_pb2.FeatureDrift]) -> list[tupl
             number(f.threshold),
             "DRIFT" if f.drifted else "no",
             number(f.psi.value) if f.HasField("psi") else "-",
-            _mean(f.reference) if f.HasField("reference") else "-",
-            _mean(f.current) if f.HasField("current") else "-",
+            _summary(f.reference) if f.HasField("reference") else "-",
+            _summary(f.current) if f.HasField("current") else "-",
             f.note,
         )
         for f in features
@@ -190,8 +199,8 @@ DRIFT_HEADERS = (
     "threshold",
     "drifted",
     "psi",
-    "ref mean",
-    "cur mean",
+    "reference",
+    "current",
     "note",
 )
 
@@ -334,6 +343,9 @@ def _concept_verdict(concept: monitoring_report_pb2.ConceptDriftResult) -> str:
     threshold = concept.parameters.get("threshold")
     bound = f", threshold {number(threshold)}" if threshold is not None else ""
     if concept.detected:
+        # Some detectors reset their statistic as they fire: a 0 there says nothing.
+        if not concept.statistic:
+            return f"DETECTED at {when(concept, 'detection_time')}"
         return (
             f"DETECTED at {when(concept, 'detection_time')} "
             f"(statistic {number(concept.statistic)}{bound})"
