@@ -68,12 +68,8 @@ def test_a_category_shows_its_top_value_and_a_number_its_mean(
 ) -> None:
     show_report(_report(False, 0.0), all_features=False)
     out = capsys.readouterr().out
-    assert _row(out, "colour")[-8:] == ["red", "100%,", "1", "distinct"] + [
-        "blue",
-        "60%,",
-        "3",
-        "distinct",
-    ]
+    reference, current = ["red", "100%,", "1", "distinct"], ["blue", "60%,", "3", "distinct"]
+    assert _row(out, "colour")[-8:] == [*reference, *current]
     assert _row(out, "size")[-4:] == ["mean", "12.5", "mean", "0"]  # a true 0 is still shown
 
 

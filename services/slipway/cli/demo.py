@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,14 @@ from typing import Any
 import grpc
 import numpy as np
 import numpy.typing as npt
-from google.protobuf import json_format
 
 from slipway import client
 from slipway.audit.v1 import chain_verification_pb2
 from slipway.cli.lineage_render import to_markdown
-from slipway.common.v1 import tensor_pb2
+from slipway.cli.output import pairs
+from slipway.common.v1 import tensor_pb2, value_pb2
 from slipway.core.auth import add_token
+from slipway.core.values import from_pb
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as infer_grpc
 from slipway.lineage.v1 import lineage_service_pb2 as lineage_pb
@@ -596,11 +597,11 @@ def lifecycle(
             job=job.name,
             version=job.model_version,
             metrics=dict(job.metrics),
-            best_params={k: json_format.MessageToDict(v) for k, v in job.best_params.items()},
+            best_params={k: from_pb(v) for k, v in job.best_params.items()},
         )
         progress.say(
             f"      {job.model_version}: accuracy {job.metrics['accuracy']:.3f}, "
-            f"best params {out['best_params']}"
+            f"best params {params_text(job.best_params)}"
         )
 
     with progress.step(3, "an approver promotes it to production, with a reason") as out:
@@ -628,6 +629,8 @@ def lifecycle(
         out.update(
             requests=traffic.sent,
             failed=traffic.failed,
+            # Counted apart from `requests`, the demo's own client's, but in the summary's total.
+            tritonclient_requests=1,
             rows=traffic.rows,
             accuracy=traffic.correct / max(traffic.rows, 1),
             tritonclient=triton,
@@ -666,8 +669,10 @@ def lifecycle(
             timeout=CALL_TIMEOUT,
         )
         before = traffic.correct, traffic.rows
+        sent, failed = traffic.sent, traffic.failed
         x, y = world.traffic(rng, 2 * WINDOW_ROWS, drifted=True)
         traffic.send(suite, x, y, "drifted")
+        out.update(requests=traffic.sent - sent, failed=traffic.failed - failed)
         drifted_accuracy = (traffic.correct - before[0]) / max(traffic.rows - before[1], 1)
         traffic.send_labels(suite)
 
@@ -715,8 +720,10 @@ def lifecycle(
             timeout,
         )
         start = _timestamp()
+        sent, failed = traffic.sent, traffic.failed
         x, y = world.traffic(rng, 300, drifted=True)
         traffic.send(suite, x, y, "shadowed")
+        out.update(requests=traffic.sent - sent, failed=traffic.failed - failed)
         traffic.send_labels(suite)
         end = _timestamp(after=5.0)  # shadow records are logged just after their answers
 
@@ -806,8 +813,21 @@ def lifecycle(
             warnings=list(report.warnings),
         )
         progress.say(f"      audit chain: {status}, {verified.event_count} events verified")
-    summary["traffic"] = {"requests": traffic.sent, "failed": traffic.failed}
+    summary["traffic"] = traffic_total(progress.steps)
     return summary
+
+
+def params_text(params: Mapping[str, value_pb2.Value]) -> str:
+    """Hyperparameters the way `slipway jobs get` prints them: ``max_depth=8 n_estimators=100``."""
+    return pairs({name: from_pb(value) for name, value in params.items()}) or "none"
+
+
+def traffic_total(steps: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """The inference requests of every step added up, so the summary matches the steps."""
+    requests = sum(
+        int(s.get("requests", 0)) + int(s.get("tritonclient_requests", 0)) for s in steps
+    )
+    return {"requests": requests, "failed": sum(int(s.get("failed", 0)) for s in steps)}
 
 
 def _timestamp(after: float = 0.0) -> Any:

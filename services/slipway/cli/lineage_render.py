@@ -161,7 +161,7 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
         rows.append(
             (
                 "Holdout split",
-                f"{split.test_fraction:g} of the rows{', stratified' if split.stratify else ''}",
+                f"{split.test_fraction:g} of the rows{_stratified(job)}",
             )
         )
     if lineage.training_job or lineage.random_seed:
@@ -357,11 +357,46 @@ def _event_row(event: audit_event_pb2.AuditEvent) -> tuple[str, ...]:
         str(event.sequence),
         _time(event, "event_time"),
         _principal(event.principal),
-        _code(event.action),
+        _code(event.action) + _step(event),
         _code(event.resource),
         outcome,
         _text(event.reason),
     )
+
+
+# What each state of a version upload means; one upload writes an event per state it reaches,
+# and without this the report shows the same action twice with nothing telling them apart.
+_UPLOAD_STEPS = {
+    "PENDING": "upload started",
+    "READY": "ready",
+    "FAILED": "upload failed",
+}
+
+
+def _step(event: audit_event_pb2.AuditEvent) -> str:
+    """A few words on what a multi-step action's event did, from its payload's state."""
+    if not event.action.endswith(".CreateModelVersion") or not event.payload_json:
+        return ""
+    try:
+        payload = json.loads(event.payload_json)
+    except ValueError:
+        return ""
+    state = payload.get("state") if isinstance(payload, dict) else None
+    if not isinstance(state, str) or not state:
+        return ""
+    step = _UPLOAD_STEPS.get(state, "")
+    if state == "PENDING" and payload.get("upload"):
+        step = "upload taken over by a retry"
+    return f": {step} ({_text(state)})" if step else f" ({_text(state)})"
+
+
+def _stratified(job: training_job_pb2.TrainingJob) -> str:
+    """How the holdout was split on the target; unset stratifies a classification that allows it."""
+    if job.split.HasField("stratify"):
+        return ", stratified" if job.split.stratify else ", not stratified"
+    if job.task == training_job_pb2.TASK_TYPE_CLASSIFICATION:
+        return ", stratified unless a class has a single row"
+    return ""
 
 
 def _principal(principal: principal_pb2.Principal) -> str:

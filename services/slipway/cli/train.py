@@ -110,6 +110,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     spec.add_argument("--scoring", default=None, help="e.g. accuracy, f1_macro, r2")
     spec.add_argument("--n-iter", type=int, default=None, help="random search: candidates")
     spec.add_argument("--test-fraction", type=float, default=None)
+    spec.add_argument(
+        "--stratify",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the target's class proportions in the holdout (default for a "
+        "classification whose every class has 2 rows; --stratify requires it, "
+        "--no-stratify turns it off)",
+    )
     spec.add_argument("--seed", type=int, default=None)
     spec.add_argument("--max-runtime", type=seconds, default=None, metavar="SECONDS")
     spec.add_argument(
@@ -216,6 +224,8 @@ def build_job(args: argparse.Namespace) -> training_job_pb2.TrainingJob:
     _search(args, job)
     if args.test_fraction is not None:
         job.split.test_fraction = args.test_fraction
+    if args.stratify is not None:
+        job.split.stratify = args.stratify
     if args.seed is not None:
         job.split.seed = args.seed
     if args.max_runtime is not None:

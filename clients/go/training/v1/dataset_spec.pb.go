@@ -274,8 +274,11 @@ type SplitSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
 	TestFraction float64 `protobuf:"fixed64,1,opt,name=test_fraction,json=testFraction,proto3" json:"test_fraction,omitempty"`
-	// Optional. Stratify the split on the target (classification only).
-	Stratify bool `protobuf:"varint,2,opt,name=stratify,proto3" json:"stratify,omitempty"`
+	// Optional. Stratify the split on the target, so the holdout keeps the data's class
+	// proportions (classification only). Unset: stratified for a classification whose every class
+	// has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+	// stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
+	Stratify *bool `protobuf:"varint,2,opt,name=stratify,proto3,oneof" json:"stratify,omitempty"`
 	// Optional. The random seed for the split, the search and the estimator (unless the estimator's
 	// hyperparameters set `random_state` themselves); default 0.
 	Seed          int64 `protobuf:"varint,3,opt,name=seed,proto3" json:"seed,omitempty"`
@@ -321,8 +324,8 @@ func (x *SplitSpec) GetTestFraction() float64 {
 }
 
 func (x *SplitSpec) GetStratify() bool {
-	if x != nil {
-		return x.Stratify
+	if x != nil && x.Stratify != nil {
+		return *x.Stratify
 	}
 	return false
 }
@@ -346,11 +349,12 @@ const file_slipway_training_v1_dataset_spec_proto_rawDesc = "" +
 	"\rtarget_column\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\ftargetColumn\x12-\n" +
 	"\x0ffeature_columns\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x0efeatureColumns\x125\n" +
 	"\x13categorical_columns\x18\x06 \x03(\tB\x04\xe2A\x01\x01R\x12categoricalColumnsB\b\n" +
-	"\x06source\"r\n" +
+	"\x06source\"\x84\x01\n" +
 	"\tSplitSpec\x12)\n" +
-	"\rtest_fraction\x18\x01 \x01(\x01B\x04\xe2A\x01\x01R\ftestFraction\x12 \n" +
-	"\bstratify\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\bstratify\x12\x18\n" +
-	"\x04seed\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x04seed*\xc2\x01\n" +
+	"\rtest_fraction\x18\x01 \x01(\x01B\x04\xe2A\x01\x01R\ftestFraction\x12%\n" +
+	"\bstratify\x18\x02 \x01(\bB\x04\xe2A\x01\x01H\x00R\bstratify\x88\x01\x01\x12\x18\n" +
+	"\x04seed\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x04seedB\v\n" +
+	"\t_stratify*\xc2\x01\n" +
 	"\x0eBundledDataset\x12\x1f\n" +
 	"\x1bBUNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14BUNDLED_DATASET_IRIS\x10\x01\x12\x18\n" +
@@ -403,6 +407,7 @@ func file_slipway_training_v1_dataset_spec_proto_init() {
 		(*DatasetSpec_Path)(nil),
 		(*DatasetSpec_Bundled)(nil),
 	}
+	file_slipway_training_v1_dataset_spec_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x84\x02\n\x0b\x44\x61tasetSpec\x12\x14\n\x04path\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12<\n\x07\x62undled\x18\x02 \x01(\x0e\x32#.slipway.training.v1.BundledDatasetB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\".slipway.training.v1.DatasetFormatB\x04\xe2\x41\x01\x01\x12\x1b\n\rtarget_column\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1d\n\x0f\x66\x65\x61ture_columns\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12!\n\x13\x63\x61tegorical_columns\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x42\x08\n\x06source\"T\n\tSplitSpec\x12\x1b\n\rtest_fraction\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x16\n\x08stratify\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x12\n\x04seed\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01*\xc2\x01\n\x0e\x42undledDataset\x12\x1f\n\x1b\x42UNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42UNDLED_DATASET_IRIS\x10\x01\x12\x18\n\x14\x42UNDLED_DATASET_WINE\x10\x02\x12!\n\x1d\x42UNDLED_DATASET_BREAST_CANCER\x10\x03\x12\x1c\n\x18\x42UNDLED_DATASET_DIABETES\x10\x04\x12\x1a\n\x16\x42UNDLED_DATASET_DIGITS\x10\x05*c\n\rDatasetFormat\x12\x1e\n\x1a\x44\x41TASET_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TASET_FORMAT_CSV\x10\x01\x12\x1a\n\x16\x44\x41TASET_FORMAT_PARQUET\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x84\x02\n\x0b\x44\x61tasetSpec\x12\x14\n\x04path\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12<\n\x07\x62undled\x18\x02 \x01(\x0e\x32#.slipway.training.v1.BundledDatasetB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\".slipway.training.v1.DatasetFormatB\x04\xe2\x41\x01\x01\x12\x1b\n\rtarget_column\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1d\n\x0f\x66\x65\x61ture_columns\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12!\n\x13\x63\x61tegorical_columns\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x42\x08\n\x06source\"f\n\tSplitSpec\x12\x1b\n\rtest_fraction\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x1b\n\x08stratify\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x12\n\x04seed\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01\x42\x0b\n\t_stratify*\xc2\x01\n\x0e\x42undledDataset\x12\x1f\n\x1b\x42UNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42UNDLED_DATASET_IRIS\x10\x01\x12\x18\n\x14\x42UNDLED_DATASET_WINE\x10\x02\x12!\n\x1d\x42UNDLED_DATASET_BREAST_CANCER\x10\x03\x12\x1c\n\x18\x42UNDLED_DATASET_DIABETES\x10\x04\x12\x1a\n\x16\x42UNDLED_DATASET_DIGITS\x10\x05*c\n\rDatasetFormat\x12\x1e\n\x1a\x44\x41TASET_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TASET_FORMAT_CSV\x10\x01\x12\x1a\n\x16\x44\x41TASET_FORMAT_PARQUET\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,12 +50,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SPLITSPEC'].fields_by_name['stratify']._serialized_options = b'\342A\001\001'
   _globals['_SPLITSPEC'].fields_by_name['seed']._loaded_options = None
   _globals['_SPLITSPEC'].fields_by_name['seed']._serialized_options = b'\342A\001\001'
-  _globals['_BUNDLEDDATASET']._serialized_start=446
-  _globals['_BUNDLEDDATASET']._serialized_end=640
-  _globals['_DATASETFORMAT']._serialized_start=642
-  _globals['_DATASETFORMAT']._serialized_end=741
+  _globals['_BUNDLEDDATASET']._serialized_start=464
+  _globals['_BUNDLEDDATASET']._serialized_end=658
+  _globals['_DATASETFORMAT']._serialized_start=660
+  _globals['_DATASETFORMAT']._serialized_end=759
   _globals['_DATASETSPEC']._serialized_start=97
   _globals['_DATASETSPEC']._serialized_end=357
   _globals['_SPLITSPEC']._serialized_start=359
-  _globals['_SPLITSPEC']._serialized_end=443
+  _globals['_SPLITSPEC']._serialized_end=461
 # @@protoc_insertion_point(module_scope)

@@ -12,10 +12,10 @@ import builtins as _builtins
 import sys
 import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import TypeAlias as _TypeAlias, Never as _Never
+if sys.version_info >= (3, 10):
+    from typing import TypeAlias as _TypeAlias
 else:
-    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
+    from typing_extensions import TypeAlias as _TypeAlias
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -149,7 +149,11 @@ class SplitSpec(_message.Message):
     test_fraction: _builtins.float
     """Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2."""
     stratify: _builtins.bool
-    """Optional. Stratify the split on the target (classification only)."""
+    """Optional. Stratify the split on the target, so the holdout keeps the data's class
+    proportions (classification only). Unset: stratified for a classification whose every class
+    has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+    stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
+    """
     seed: _builtins.int
     """Optional. The random seed for the split, the search and the estimator (unless the estimator's
     hyperparameters set `random_state` themselves); default 0.
@@ -158,13 +162,15 @@ class SplitSpec(_message.Message):
         self,
         *,
         test_fraction: _builtins.float = ...,
-        stratify: _builtins.bool = ...,
+        stratify: _builtins.bool | None = ...,
         seed: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_stratify", b"_stratify", "stratify", b"stratify"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["seed", b"seed", "stratify", b"stratify", "test_fraction", b"test_fraction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_stratify", b"_stratify", "seed", b"seed", "stratify", b"stratify", "test_fraction", b"test_fraction"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__stratify: _TypeAlias = _typing.Literal["stratify"]  # noqa: Y015
+    _WhichOneofArgType__stratify: _TypeAlias = _typing.Literal["_stratify", b"_stratify"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__stratify) -> _WhichOneofReturnType__stratify | None: ...
 
 Global___SplitSpec: _TypeAlias = SplitSpec  # noqa: Y015

@@ -257,7 +257,10 @@ def new_job(message: training_job_pb2.TrainingJob) -> NewJob:
         estimator=estimator,
         dataset=dataset,
         split=s.SplitSpec(
-            test_fraction=split.test_fraction or 0.2, stratify=split.stratify, seed=split.seed
+            test_fraction=split.test_fraction or 0.2,
+            # Unset is a choice of its own: stratify a classification when the data allows it.
+            stratify=split.stratify if split.HasField("stratify") else None,
+            seed=split.seed,
         ),
         search=search,
     )
@@ -361,7 +364,7 @@ def job_to_pb(job: TrainingJob) -> training_job_pb2.TrainingJob:
         dataset=dataset,
         split=dataset_spec_pb2.SplitSpec(
             test_fraction=spec.split.test_fraction,
-            stratify=spec.split.stratify,
+            stratify=spec.split.stratify,  # None leaves the field unset
             seed=spec.split.seed,
         ),
         limits=training_job_pb2.TrainingLimits(max_runtime=runtime),

@@ -84,12 +84,12 @@ def train(
         data = datasets.load(spec.dataset, data_root, limits)
     except (datasets.DatasetPathError, datasets.DatasetFormatError) as exc:
         raise TrainingFailed("bad_spec", str(exc)) from None
-    x_train, x_test, y_train, y_test = _split(spec, data)
+    (x_train, x_test, y_train, y_test), stratified, why = _split(spec, data)
     progress(
         Progress(
             stage="loading",
             percent=5.0,
-            message=f"{len(y_train)} training rows, {len(y_test)} holdout rows",
+            message=f"{len(y_train)} training rows, {len(y_test)} holdout rows ({why})",
         )
     )
     if spec.task == "classification" and len(np.unique(y_train)) < 2:
@@ -169,7 +169,7 @@ def train(
         profile_row_count=len(y_train),
         sample=sample,
         sample_row_count=sample_rows,
-        extra=_extra(spec, len(y_train), len(y_test), found),
+        extra=_extra(spec, len(y_train), len(y_test), found) | {"stratified": stratified},
         accepts_missing_values=accepts_missing_values(model, x_train[:PROBE_ROWS]),
     )
 
@@ -189,14 +189,40 @@ def _profile_rows(count: int, seed: int) -> npt.NDArray[np.int64] | None:
     )
 
 
-def _split(spec: JobSpec, data: datasets.TrainingData) -> tuple[npt.NDArray[Any], ...]:
-    stratify = data.y if spec.split.stratify and spec.task == "classification" else None
+def _split(
+    spec: JobSpec, data: datasets.TrainingData
+) -> tuple[tuple[npt.NDArray[Any], ...], bool, str]:
+    """The four parts of the holdout split, whether it is stratified, and a few words saying so.
+
+    Unset, a classification is stratified so that the holdout keeps the data's class proportions
+    (a small or imbalanced dataset otherwise scores on a skewed holdout). When the data cannot be
+    stratified (a class of one row, more classes than holdout rows) the split falls back to an
+    unstratified one rather than failing the job; validation has already refused ``True`` there.
+    """
+    if spec.task != "classification" or spec.split.stratify is False:
+        return _split_parts(spec, data, stratified=False), False, "not stratified"
+    if spec.split.stratify is None:
+        _, counts = np.unique(data.y, return_counts=True)
+        if counts.size and int(counts.min()) < 2:
+            why = "not stratified: a class of the target has a single row"
+            return _split_parts(spec, data, stratified=False), False, why
+        try:
+            return _split_parts(spec, data, stratified=True), True, "stratified on the target"
+        except TrainingFailed:
+            why = "not stratified: too few holdout rows for every class"
+            return _split_parts(spec, data, stratified=False), False, why
+    return _split_parts(spec, data, stratified=True), True, "stratified on the target"
+
+
+def _split_parts(
+    spec: JobSpec, data: datasets.TrainingData, *, stratified: bool
+) -> tuple[npt.NDArray[Any], ...]:
     try:
         parts: list[npt.NDArray[Any]] = train_test_split(
             data.X,
             data.y,
             test_size=test_fraction(spec),
-            stratify=stratify,
+            stratify=data.y if stratified else None,
             random_state=spec.split.seed,
         )
     except ValueError as exc:

@@ -66,7 +66,9 @@ class DatasetSpec:
 @dataclass(frozen=True)
 class SplitSpec:
     test_fraction: float = 0.2
-    stratify: bool = False
+    # None: stratified for a classification whose every class has 2 rows, else unstratified;
+    # True: stratified, and a class with fewer rows is refused; False: never stratified.
+    stratify: bool | None = None
     seed: int = 0
 
 

@@ -44,23 +44,24 @@ public final class DatasetSpecProto {
       "arget_column\030\004 \001(\tB\004\342A\001\001R\014targetColumn\022-" +
       "\n\017feature_columns\030\005 \003(\tB\004\342A\001\001R\016featureCo" +
       "lumns\0225\n\023categorical_columns\030\006 \003(\tB\004\342A\001\001" +
-      "R\022categoricalColumnsB\010\n\006source\"r\n\tSplitS" +
-      "pec\022)\n\rtest_fraction\030\001 \001(\001B\004\342A\001\001R\014testFr" +
-      "action\022 \n\010stratify\030\002 \001(\010B\004\342A\001\001R\010stratify" +
-      "\022\030\n\004seed\030\003 \001(\003B\004\342A\001\001R\004seed*\302\001\n\016BundledDa" +
-      "taset\022\037\n\033BUNDLED_DATASET_UNSPECIFIED\020\000\022\030" +
-      "\n\024BUNDLED_DATASET_IRIS\020\001\022\030\n\024BUNDLED_DATA" +
-      "SET_WINE\020\002\022!\n\035BUNDLED_DATASET_BREAST_CAN" +
-      "CER\020\003\022\034\n\030BUNDLED_DATASET_DIABETES\020\004\022\032\n\026B" +
-      "UNDLED_DATASET_DIGITS\020\005*c\n\rDatasetFormat" +
-      "\022\036\n\032DATASET_FORMAT_UNSPECIFIED\020\000\022\026\n\022DATA" +
-      "SET_FORMAT_CSV\020\001\022\032\n\026DATASET_FORMAT_PARQU" +
-      "ET\020\002B\335\001\n\027dev.slipway.training.v1B\020Datase" +
-      "tSpecProtoP\001ZBgithub.com/slipway-mlops/s" +
-      "lipway/clients/go/training/v1;trainingv1" +
-      "\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023Slipway\\T" +
-      "raining\\V1\342\002\037Slipway\\Training\\V1\\GPBMeta" +
-      "data\352\002\025Slipway::Training::V1b\006proto3"
+      "R\022categoricalColumnsB\010\n\006source\"\204\001\n\tSplit" +
+      "Spec\022)\n\rtest_fraction\030\001 \001(\001B\004\342A\001\001R\014testF" +
+      "raction\022%\n\010stratify\030\002 \001(\010B\004\342A\001\001H\000R\010strat" +
+      "ify\210\001\001\022\030\n\004seed\030\003 \001(\003B\004\342A\001\001R\004seedB\013\n\t_str" +
+      "atify*\302\001\n\016BundledDataset\022\037\n\033BUNDLED_DATA" +
+      "SET_UNSPECIFIED\020\000\022\030\n\024BUNDLED_DATASET_IRI" +
+      "S\020\001\022\030\n\024BUNDLED_DATASET_WINE\020\002\022!\n\035BUNDLED" +
+      "_DATASET_BREAST_CANCER\020\003\022\034\n\030BUNDLED_DATA" +
+      "SET_DIABETES\020\004\022\032\n\026BUNDLED_DATASET_DIGITS" +
+      "\020\005*c\n\rDatasetFormat\022\036\n\032DATASET_FORMAT_UN" +
+      "SPECIFIED\020\000\022\026\n\022DATASET_FORMAT_CSV\020\001\022\032\n\026D" +
+      "ATASET_FORMAT_PARQUET\020\002B\335\001\n\027dev.slipway." +
+      "training.v1B\020DatasetSpecProtoP\001ZBgithub." +
+      "com/slipway-mlops/slipway/clients/go/tra" +
+      "ining/v1;trainingv1\242\002\003STX\252\002\023Slipway.Trai" +
+      "ning.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipway\\" +
+      "Training\\V1\\GPBMetadata\352\002\025Slipway::Train" +
+      "ing::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

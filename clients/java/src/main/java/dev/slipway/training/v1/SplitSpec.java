@@ -43,6 +43,7 @@ private static final long serialVersionUID = 0L;
             dev.slipway.training.v1.SplitSpec.class, dev.slipway.training.v1.SplitSpec.Builder.class);
   }
 
+  private int bitField0_;
   public static final int TEST_FRACTION_FIELD_NUMBER = 1;
   private double testFraction_ = 0D;
   /**
@@ -62,10 +63,28 @@ private static final long serialVersionUID = 0L;
   private boolean stratify_ = false;
   /**
    * <pre>
-   * Optional. Stratify the split on the target (classification only).
+   * Optional. Stratify the split on the target, so the holdout keeps the data's class
+   * proportions (classification only). Unset: stratified for a classification whose every class
+   * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+   * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
    * </pre>
    *
-   * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+   * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the stratify field is set.
+   */
+  @java.lang.Override
+  public boolean hasStratify() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Optional. Stratify the split on the target, so the holdout keeps the data's class
+   * proportions (classification only). Unset: stratified for a classification whose every class
+   * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+   * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
+   * </pre>
+   *
+   * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stratify.
    */
   @java.lang.Override
@@ -106,7 +125,7 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToRawLongBits(testFraction_) != 0) {
       output.writeDouble(1, testFraction_);
     }
-    if (stratify_ != false) {
+    if (((bitField0_ & 0x00000001) != 0)) {
       output.writeBool(2, stratify_);
     }
     if (seed_ != 0L) {
@@ -125,7 +144,7 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(1, testFraction_);
     }
-    if (stratify_ != false) {
+    if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(2, stratify_);
     }
@@ -151,8 +170,11 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToLongBits(getTestFraction())
         != java.lang.Double.doubleToLongBits(
             other.getTestFraction())) return false;
-    if (getStratify()
-        != other.getStratify()) return false;
+    if (hasStratify() != other.hasStratify()) return false;
+    if (hasStratify()) {
+      if (getStratify()
+          != other.getStratify()) return false;
+    }
     if (getSeed()
         != other.getSeed()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
@@ -169,9 +191,11 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + TEST_FRACTION_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         java.lang.Double.doubleToLongBits(getTestFraction()));
-    hash = (37 * hash) + STRATIFY_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
-        getStratify());
+    if (hasStratify()) {
+      hash = (37 * hash) + STRATIFY_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getStratify());
+    }
     hash = (37 * hash) + SEED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getSeed());
@@ -349,12 +373,15 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.testFraction_ = testFraction_;
       }
+      int to_bitField0_ = 0;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.stratify_ = stratify_;
+        to_bitField0_ |= 0x00000001;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.seed_ = seed_;
       }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -404,7 +431,7 @@ private static final long serialVersionUID = 0L;
       if (other.getTestFraction() != 0D) {
         setTestFraction(other.getTestFraction());
       }
-      if (other.getStratify() != false) {
+      if (other.hasStratify()) {
         setStratify(other.getStratify());
       }
       if (other.getSeed() != 0L) {
@@ -515,10 +542,28 @@ private static final long serialVersionUID = 0L;
     private boolean stratify_ ;
     /**
      * <pre>
-     * Optional. Stratify the split on the target (classification only).
+     * Optional. Stratify the split on the target, so the holdout keeps the data's class
+     * proportions (classification only). Unset: stratified for a classification whose every class
+     * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+     * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+     * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the stratify field is set.
+     */
+    @java.lang.Override
+    public boolean hasStratify() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * Optional. Stratify the split on the target, so the holdout keeps the data's class
+     * proportions (classification only). Unset: stratified for a classification whose every class
+     * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+     * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
+     * </pre>
+     *
+     * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The stratify.
      */
     @java.lang.Override
@@ -527,10 +572,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Stratify the split on the target (classification only).
+     * Optional. Stratify the split on the target, so the holdout keeps the data's class
+     * proportions (classification only). Unset: stratified for a classification whose every class
+     * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+     * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+     * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The stratify to set.
      * @return This builder for chaining.
      */
@@ -543,10 +591,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Stratify the split on the target (classification only).
+     * Optional. Stratify the split on the target, so the holdout keeps the data's class
+     * proportions (classification only). Unset: stratified for a classification whose every class
+     * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+     * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+     * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStratify() {

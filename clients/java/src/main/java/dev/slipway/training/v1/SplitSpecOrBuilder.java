@@ -20,10 +20,25 @@ public interface SplitSpecOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Stratify the split on the target (classification only).
+   * Optional. Stratify the split on the target, so the holdout keeps the data's class
+   * proportions (classification only). Unset: stratified for a classification whose every class
+   * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+   * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
    * </pre>
    *
-   * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+   * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the stratify field is set.
+   */
+  boolean hasStratify();
+  /**
+   * <pre>
+   * Optional. Stratify the split on the target, so the holdout keeps the data's class
+   * proportions (classification only). Unset: stratified for a classification whose every class
+   * has at least 2 rows, otherwise an unstratified split (the job's progress says which). `true`:
+   * stratified, and the job is refused when a class has fewer than 2 rows. `false`: never.
+   * </pre>
+   *
+   * <code>optional bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stratify.
    */
   boolean getStratify();
