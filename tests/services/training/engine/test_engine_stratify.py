@@ -90,3 +90,14 @@ def test_a_class_of_one_row_falls_back_to_a_random_split(data_root, write_csv, t
     assert outcome.extra["stratified"] is False
     # Asked for explicitly, the same data is refused before a job runs, as before.
     assert validate(_spec("lone.csv", True, seed), data_root)
+
+
+def test_more_classes_than_holdout_rows_falls_back_to_a_random_split(
+    data_root, write_csv, tmp_path
+):
+    labels = np.repeat([f"k{i}" for i in range(10)], 3)  # 30 rows: a holdout of 6 for 10 classes
+    _write(data_root, write_csv, "many.csv", labels)
+    outcome, holdout, note = _run(_spec("many.csv", None, 0), data_root, tmp_path / "out")
+    assert holdout == Counter(train_test_split(labels, test_size=0.2, random_state=0)[1])
+    assert "not stratified: too few holdout rows for every class" in note
+    assert outcome.extra["stratified"] is False
