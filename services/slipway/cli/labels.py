@@ -40,7 +40,7 @@ import numpy as np
 
 from slipway import client
 from slipway.cli.connect import clients, command
-from slipway.cli.output import EXIT_FAILED, EXIT_OK, CliError, print_json
+from slipway.cli.output import EXIT_FAILED, EXIT_OK, CliError, print_json, read_source
 from slipway.monitoring.v1 import prediction_record_pb2
 
 # IngestGroundTruth takes at most 10000 entries a call, and refuses a whole call that would
@@ -146,17 +146,6 @@ def _format(path: str, text: str, given: str | None) -> str:
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     return "jsonl" if text.lstrip().startswith("{") else "csv"
-
-
-def _read_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text()
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path} is not UTF-8 text") from None
 
 
 def read_csv(text: str, id_column: str, label_column: str) -> Labels:
@@ -339,7 +328,7 @@ class Sent:
 
 
 def _send(args: argparse.Namespace) -> int:
-    text = _read_text(args.file)
+    text = read_source(args.file)
     read = read_csv if _format(args.file, text, args.format) == "csv" else read_json_lines
     labels = read(text, args.request_id_column, args.label_column)
     if not labels.rows:

@@ -22,6 +22,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final, TextIO
 
 from google.protobuf import json_format
@@ -53,6 +54,19 @@ class CliError(Exception):
 
 
 # -- errors ------------------------------------------------------------------------------------
+
+
+def read_source(source: str) -> str:
+    """The text of an input file named on the command line, or of standard input for ``-``;
+    ``CliError`` (usage) when it cannot be read or is not UTF-8."""
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{source} is not UTF-8 text") from None
 
 
 def error_lines(error: SlipwayError) -> list[str]:

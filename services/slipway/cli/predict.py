@@ -24,7 +24,7 @@ import numpy as np
 
 from slipway.cli import names
 from slipway.cli.connect import clients, command
-from slipway.cli.output import EXIT_OK, CliError, print_json, table
+from slipway.cli.output import EXIT_OK, CliError, print_json, read_source, table
 from slipway.client import Prediction
 from slipway.client.tensors import Inputs
 
@@ -157,13 +157,7 @@ def rows_from_csv(text: str) -> Inputs:
 
 def read_rows(source: str, fmt: str | None) -> Inputs:
     """The rows of ``source`` (a path, or ``-`` for standard input)."""
-    if source == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(source).read_text()
-        except OSError as exc:
-            raise CliError(f"cannot read {source}: {exc.strerror}") from None
+    text = read_source(source)
     if fmt is None:
         suffix = Path(source).suffix.lower()
         fmt = (
